@@ -1,0 +1,65 @@
+/**
+ * The registry of stable error codes. Every error that crosses a process boundary (an event, a
+ * status condition, an HTTP response, a CLI exit) carries one of these codes. Codes never change
+ * meaning; docs/errors.md lists them for users. Tests assert codes, not messages.
+ */
+export const ErrorCode = {
+  // config
+  /** Configuration (environment or file) is invalid; the message lists every problem found. */
+  ConfigInvalid: 'FERRY_ERR_CONFIG_INVALID',
+
+  // app spec
+  /** An Application manifest is invalid or uses a field Ferry does not support; causes name each field. */
+  AppInvalid: 'FERRY_ERR_APP_INVALID',
+  /** No application with that name exists. */
+  AppNotFound: 'FERRY_ERR_APP_NOT_FOUND',
+  /** An application with that name already exists (create without upsert). */
+  AppExists: 'FERRY_ERR_APP_EXISTS',
+
+  // events
+  /** A message on a Ferry subject is not a valid CloudEvent of the expected type (poison input). */
+  EventInvalid: 'FERRY_ERR_EVENT_INVALID',
+
+  // messaging
+  /** NATS or JetStream was unreachable or refused an operation; transient. */
+  MessagingUnavailable: 'FERRY_ERR_MESSAGING_UNAVAILABLE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const knownCodes: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+/** True when `code` is one of the registered codes. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && knownCodes.has(code);
+}
+
+/**
+ * Base class of Ferry's typed errors: a stable code, a message, and the cause kept.
+ * Subclasses add readonly context fields (appId, revision, resource, …).
+ */
+export class FerryError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The wire form of an error: what crosses a process boundary. */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+}
+
+/** Converts anything thrown into its wire form; unknown errors keep their message under `fallback`. */
+export function toErrorInfo(error: unknown, fallback: ErrorCode): ErrorInfo {
+  if (error instanceof FerryError) return { code: error.code, message: error.message };
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { code: isErrorCode(code) ? code : fallback, message: error.message };
+  }
+  return { code: fallback, message: String(error) };
+}

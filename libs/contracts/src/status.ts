@@ -1,0 +1,102 @@
+/**
+ * Application status. Each part is written by one service into its own KV bucket (one writer per
+ * part); the api composes them into Argo CD's `Application.status` shape ({@link ApplicationStatus}).
+ */
+import type { ApplicationSource, ApplicationDestination } from './application.js';
+import type { RenderProblem, ResourceComparison, ResourceHealth, ResourceResult, SyncIntent } from './events.js';
+import type { ConditionType, HealthStatus, OperationPhase, SyncStatus, SyncTrigger } from './vocabularies.js';
+
+export interface AppCondition {
+  type: ConditionType;
+  message: string;
+  lastTransitionTime: string;
+}
+
+/** Bucket `<prefix>-status-source`, written by the poller. */
+export interface SourceStatusRecord {
+  app: string;
+  repoURL: string;
+  targetRevision: string;
+  /** Last commit that resolved and rendered. */
+  revision?: string;
+  artifactKey?: string;
+  sourceType?: 'Directory' | 'Kustomize';
+  resourceCount?: number;
+  /** Last time the source was resolved (successfully or not). */
+  resolvedAt: string;
+  /** Present while the source fails to resolve or render. */
+  error?: { code: string; message: string; revision?: string; problems: RenderProblem[] };
+  conditions: AppCondition[];
+}
+
+/** Bucket `<prefix>-status-comparison`, written by the differ. */
+export interface ComparisonStatusRecord {
+  app: string;
+  revision: string;
+  artifactKey: string;
+  status: SyncStatus;
+  resources: ResourceComparison[];
+  comparedAt: string;
+  conditions: AppCondition[];
+}
+
+export interface HistoryEntry {
+  /** Increasing per app, from 0 (Argo CD's `history[].id`). */
+  id: number;
+  revision: string;
+  deployStartedAt: string;
+  deployedAt: string;
+  source: ApplicationSource;
+  initiatedBy: { username?: string; automated?: boolean };
+  /** Ferry's addition: the result and per-resource results of that sync. */
+  syncId: string;
+  phase: OperationPhase;
+  resources: ResourceResult[];
+}
+
+export interface OperationState {
+  operation: { sync: { revision: string; prune: boolean }; initiatedBy: { username?: string; automated?: boolean } };
+  phase: OperationPhase;
+  message: string;
+  startedAt: string;
+  finishedAt?: string;
+  syncId: string;
+  trigger: SyncTrigger;
+  syncResult?: { revision: string; resources: ResourceResult[] };
+}
+
+/** Bucket `<prefix>-status-operation`, written by the applier. */
+export interface OperationStatusRecord {
+  app: string;
+  operationState?: OperationState;
+  history: HistoryEntry[];
+  /** A manual sync waiting for a fresh revision. */
+  pendingSync?: SyncIntent & { requestedAt: string };
+  /** Revision of the last successful sync. */
+  lastSyncedRevision?: string;
+  conditions: AppCondition[];
+}
+
+/** Bucket `<prefix>-status-health`, written by the health service. */
+export interface HealthStatusRecord {
+  app: string;
+  status: HealthStatus;
+  message?: string;
+  revision?: string;
+  resources: ResourceHealth[];
+  changedAt: string;
+  assessedAt: string;
+}
+
+/** Argo CD's `Application.status`, as the api serves it. */
+export interface ApplicationStatus {
+  sync: { status: SyncStatus; revision?: string; comparedTo?: { source: ApplicationSource; destination: ApplicationDestination } };
+  health: { status: HealthStatus; message?: string };
+  resources: Array<ResourceComparison & { health?: { status: HealthStatus; message?: string } }>;
+  history: HistoryEntry[];
+  conditions: AppCondition[];
+  operationState?: OperationState;
+  reconciledAt?: string;
+  sourceType?: 'Directory' | 'Kustomize';
+  summary: Record<string, never>;
+}

@@ -23,6 +23,24 @@ export const ErrorCode = {
   // messaging
   /** NATS or JetStream was unreachable or refused an operation; transient. */
   MessagingUnavailable: 'FERRY_ERR_MESSAGING_UNAVAILABLE',
+
+  // kube
+  /** The kubeconfig or in-cluster credentials could not be loaded (missing file, no current context, unreadable service-account token). */
+  KubeConfigInvalid: 'FERRY_ERR_KUBE_CONFIG_INVALID',
+  /** An app's destination names a cluster (by `name` or `server`) that is not configured. */
+  KubeClusterUnknown: 'FERRY_ERR_KUBE_CLUSTER_UNKNOWN',
+  /** The cluster serves no resource for that apiVersion and kind (discovery, refreshed once on a miss). */
+  KubeKindUnknown: 'FERRY_ERR_KUBE_KIND_UNKNOWN',
+  /** A Kubernetes API request failed for another reason (5xx, 429, network, bad request); see `isTransient()`. */
+  KubeRequest: 'FERRY_ERR_KUBE_REQUEST',
+  /** The API server answered 409 Conflict or AlreadyExists. */
+  KubeConflict: 'FERRY_ERR_KUBE_CONFLICT',
+  /** The API server rejected the object as invalid (422), or Ferry could not build a request from it (no name, no namespace). */
+  KubeInvalid: 'FERRY_ERR_KUBE_INVALID',
+  /** The object, or something it needs (its namespace), does not exist (404). */
+  KubeNotFound: 'FERRY_ERR_KUBE_NOT_FOUND',
+  /** The API server refused Ferry's credentials (401) or the operation (403). */
+  KubeUnauthorized: 'FERRY_ERR_KUBE_UNAUTHORIZED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,0 +1,11 @@
+export { waitUntil } from './wait-until.js';
+export type { WaitUntilOptions } from './wait-until.js';
+export { freePort, canConnect } from './net.js';
+export { tempDir } from './temp-dir.js';
+export type { TempDir } from './temp-dir.js';
+export { findExecutable, kubectlPath, natsServerPath, requireTool, toolInstallHints } from './tools.js';
+export type { SkippableTest } from './tools.js';
+export { ToolNotFoundError, FixtureStartError, WaitTimeoutError, GitCommandError } from './errors.js';
+export type { ExitInfo } from './child-process.js';
+export { startNatsServer } from './nats-server.js';
+export type { NatsServerOptions, NatsServerHandle } from './nats-server.js';

@@ -24,6 +24,12 @@ export const ErrorCode = {
   /** NATS or JetStream was unreachable or refused an operation; transient. */
   MessagingUnavailable: 'FERRY_ERR_MESSAGING_UNAVAILABLE',
 
+  // health
+  /** A manifest file given to `ferry health -f` does not parse; the error names the file, line and column. */
+  HealthParse: 'FERRY_ERR_HEALTH_PARSE',
+  /** A path given to `ferry health -f` cannot be read (does not exist, not a file or directory, no permission). */
+  HealthInputUnreadable: 'FERRY_ERR_HEALTH_INPUT_UNREADABLE',
+
   // kube
   /** The kubeconfig or in-cluster credentials could not be loaded (missing file, no current context, unreadable service-account token). */
   KubeConfigInvalid: 'FERRY_ERR_KUBE_CONFIG_INVALID',

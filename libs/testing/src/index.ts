@@ -9,3 +9,7 @@ export { ToolNotFoundError, FixtureStartError, WaitTimeoutError, GitCommandError
 export type { ExitInfo } from './child-process.js';
 export { startNatsServer } from './nats-server.js';
 export type { NatsServerOptions, NatsServerHandle } from './nats-server.js';
+export { startGitServer } from './git-server.js';
+export type { GitServerOptions, GitServerHandle } from './git-server.js';
+export { createLocalRepo, gitIdentity } from './git.js';
+export type { FileChanges, GitRepoHandle, LocalRepoHandle } from './git.js';

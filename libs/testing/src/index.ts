@@ -13,3 +13,7 @@ export { startGitServer } from './git-server.js';
 export type { GitServerOptions, GitServerHandle } from './git-server.js';
 export { createLocalRepo, gitIdentity } from './git.js';
 export type { FileChanges, GitRepoHandle, LocalRepoHandle } from './git.js';
+export { startWebhookReceiver } from './webhook-receiver.js';
+export type { WebhookReceiver, WebhookReceiverOptions, ReceivedRequest } from './webhook-receiver.js';
+export { startTraceReceiver, flattenTraceRequest } from './trace-receiver.js';
+export type { TraceReceiver, ReceivedSpan } from './trace-receiver.js';

@@ -1,0 +1,36 @@
+export type { ApiResource, KubeLogger, KubeObject, ObjectMeta, ObjectRef, WatchEvent } from './types.js';
+export { WatchEventType } from './types.js';
+export { KubeError, codeForStatus, isTransient, parseStatusBody, type KubeErrorCode, type KubeErrorContext, type ParsedStatus } from './errors.js';
+export {
+  DEFAULT_FIELD_MANAGER,
+  type ApplyOptions,
+  type ClusterClient,
+  type DeleteOptions,
+  type ListOptions,
+  type ListResult,
+  type RawWatchEvent,
+  type WatchStreamOptions,
+} from './client.js';
+export {
+  SERVICE_ACCOUNT_DIR,
+  resolveClusters,
+  type ClusterInfo,
+  type ClusterOptions,
+  type ClusterRegistry,
+  type DestinationRef,
+  type ResolveClustersOptions,
+} from './clusters.js';
+export { startWatchCache, type WatchCache, type WatchCacheOptions } from './watch-cache.js';
+export { describeRef, groupOf, refOf, resourceKey, versionOf } from './domain/identity.js';
+export {
+  TRACKING_ANNOTATION,
+  isTrackedBy,
+  parseTrackingId,
+  trackingApp,
+  trackingId,
+  withTracking,
+  type TrackingId,
+} from './domain/tracking.js';
+export { KIND_ORDER, kindOrder, sortForApply, sortForPrune } from './domain/kind-order.js';
+export { applyBody } from './domain/apply-body.js';
+export { prepareDesired, type NamespacedLookup } from './domain/desired.js';

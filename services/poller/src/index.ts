@@ -1,0 +1,20 @@
+// Public API of @ferry/poller's Git access and rendering. The NATS service wiring lives in service.ts.
+export { GitError, ManifestParseError, RenderError, formatProblem } from './domain/errors.js';
+export type { GitErrorCode, ManifestProblem, RenderErrorCode } from './domain/errors.js';
+export { buildRefListing, isFullCommitSha, resolveRevision } from './domain/refs.js';
+export type { RefListing, ServerRef } from './domain/refs.js';
+export { classifyRepoUrl, redactCredentials, repoKey } from './domain/repo-url.js';
+export type { RepoLocation } from './domain/repo-url.js';
+export { compileGlob, matchGlob } from './domain/glob.js';
+export type { Glob } from './domain/glob.js';
+export { parseManifests } from './domain/manifests.js';
+export type { KubeObject, ManifestText, ObjectSource, ParsedManifests, RenderedObject } from './domain/manifests.js';
+export { normaliseAppPath, sourceSettings, sourceSettingsHash } from './domain/source.js';
+export type { DirectorySourceOptions, SourceSettings, SourceSpec } from './domain/source.js';
+export { artifactKey } from './domain/artifact-key.js';
+export { createGitClient, GitRequestKind } from './git/git-client.js';
+export type { GitClient, GitClientOptions, GitCredentials, GitLogger } from './git/git-client.js';
+export { render, Renderer } from './render/render.js';
+export type { RenderOptions, RenderResult } from './render/render.js';
+export { findKustomizeTool, KUSTOMIZATION_FILES } from './render/kustomize.js';
+export type { KustomizeTool } from './render/kustomize.js';

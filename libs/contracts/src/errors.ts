@@ -30,6 +30,30 @@ export const ErrorCode = {
   /** A path given to `ferry health -f` cannot be read (does not exist, not a file or directory, no permission). */
   HealthInputUnreadable: 'FERRY_ERR_HEALTH_INPUT_UNREADABLE',
 
+  // git
+  /** A Git repository could not be reached: network failure, HTTP error, or no repository at that URL/path; transient. */
+  GitUnreachable: 'FERRY_ERR_GIT_UNREACHABLE',
+  /** The Git server refused the credentials (HTTP 401/403) or credentials were needed and none are configured. */
+  GitAuth: 'FERRY_ERR_GIT_AUTH',
+  /** `targetRevision` names no branch, tag or commit of the repository (or the commit is not reachable from any ref). */
+  GitRevisionNotFound: 'FERRY_ERR_GIT_REVISION_NOT_FOUND',
+  /** The `repoURL` form is not supported (ssh://, git://, scp-like `git@host:path`, relative paths): use HTTP(S) or an absolute local path. */
+  GitUrlUnsupported: 'FERRY_ERR_GIT_URL_UNSUPPORTED',
+
+  // render
+  /** `source.path` (or a symlink inside it) points outside the repository checkout. */
+  RenderPathEscape: 'FERRY_ERR_RENDER_PATH_ESCAPE',
+  /** `source.path` does not exist in the checkout at that commit, or is not a directory. */
+  RenderPathNotFound: 'FERRY_ERR_RENDER_PATH_NOT_FOUND',
+  /** A Kustomize directory needs `kustomize` or `kubectl` on PATH and neither was found; the message names what to install. */
+  RenderToolMissing: 'FERRY_ERR_RENDER_TOOL_MISSING',
+  /** `kustomize build` / `kubectl kustomize` failed; the message carries its trimmed stderr. */
+  RenderKustomize: 'FERRY_ERR_RENDER_KUSTOMIZE',
+  /** One or more manifest files do not parse or hold something that is not a Kubernetes object; `problems` lists file, line and message for each. */
+  RenderParse: 'FERRY_ERR_RENDER_PARSE',
+  /** The source settings are contradictory (for example both `directory` and `kustomize` set). */
+  RenderSourceInvalid: 'FERRY_ERR_RENDER_SOURCE_INVALID',
+
   // kube
   /** The kubeconfig or in-cluster credentials could not be loaded (missing file, no current context, unreadable service-account token). */
   KubeConfigInvalid: 'FERRY_ERR_KUBE_CONFIG_INVALID',

@@ -71,6 +71,12 @@ export const ErrorCode = {
   KubeNotFound: 'FERRY_ERR_KUBE_NOT_FOUND',
   /** The API server refused Ferry's credentials (401) or the operation (403). */
   KubeUnauthorized: 'FERRY_ERR_KUBE_UNAUTHORIZED',
+
+  // notifier
+  /** The notifier config file (FERRY_NOTIFIER_CONFIG) is invalid; each problem names file, line and field. */
+  NotifierConfigInvalid: 'FERRY_ERR_NOTIFIER_CONFIG_INVALID',
+  /** A notification could not be delivered to a channel after its retries (or was refused with a 4xx); never carries the URL or secret. */
+  NotifierDeliveryFailed: 'FERRY_ERR_NOTIFIER_DELIVERY_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

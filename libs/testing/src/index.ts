@@ -17,3 +17,5 @@ export { startWebhookReceiver } from './webhook-receiver.js';
 export type { WebhookReceiver, WebhookReceiverOptions, ReceivedRequest } from './webhook-receiver.js';
 export { startTraceReceiver, flattenTraceRequest } from './trace-receiver.js';
 export type { TraceReceiver, ReceivedSpan } from './trace-receiver.js';
+export { startServiceProcess } from './service-process.js';
+export type { ServiceProcess, ServiceProcessOptions } from './service-process.js';

@@ -3,6 +3,7 @@
  * prints. The one module of the domain that reads files.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { ErrorCode, FerryError } from '@ferry/contracts';
 import { extname, join } from 'node:path';
 import { isMap, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import { assessHealth } from './assess.js';
@@ -30,8 +31,7 @@ export interface FileHealth {
 }
 
 /** A manifest file does not parse. Code FERRY_ERR_HEALTH_PARSE. */
-export class HealthParseError extends Error {
-  readonly code = 'FERRY_ERR_HEALTH_PARSE';
+export class HealthParseError extends FerryError {
   readonly file: string;
   /** 1-based line of the problem, when known. */
   readonly line: number | undefined;
@@ -42,8 +42,7 @@ export class HealthParseError extends Error {
 
   constructor(file: string, line: number | undefined, column: number | undefined, problem: string, options?: { cause?: unknown }) {
     const where = line === undefined ? file : column === undefined ? `${file}:${line}` : `${file}:${line}:${column}`;
-    super(`${where}: ${problem}`, options);
-    this.name = 'HealthParseError';
+    super(ErrorCode.HealthParse, `${where}: ${problem}`, options);
     this.file = file;
     this.line = line;
     this.column = column;
@@ -52,13 +51,11 @@ export class HealthParseError extends Error {
 }
 
 /** A path given cannot be read. Code FERRY_ERR_HEALTH_INPUT_UNREADABLE. */
-export class HealthInputError extends Error {
-  readonly code = 'FERRY_ERR_HEALTH_INPUT_UNREADABLE';
+export class HealthInputError extends FerryError {
   readonly path: string;
 
   constructor(path: string, reason: string, options?: { cause?: unknown }) {
-    super(`cannot read ${path}: ${reason}`, options);
-    this.name = 'HealthInputError';
+    super(ErrorCode.HealthInputUnreadable, `cannot read ${path}: ${reason}`, options);
     this.path = path;
   }
 }

@@ -1,24 +1,11 @@
 /**
- * Health in Argo CD's vocabulary, with Argo CD's aggregation order beside it.
- *
- * The values are the same strings as `HealthStatus` in `@ferry/contracts`, so the two types are
- * interchangeable.
+ * Health in Argo CD's vocabulary (Healthy, Suspended, Progressing, Missing, Degraded, Unknown),
+ * with Argo CD's aggregation order beside it. The vocabulary itself is the shared one of
+ * `@ferry/contracts`, re-exported here so that the domain has one import for it.
  */
-export const HealthStatus = {
-  /** The resource is 100% healthy. */
-  Healthy: 'Healthy',
-  /** Paused or suspended on purpose (a paused Deployment, a suspended Job). */
-  Suspended: 'Suspended',
-  /** Not healthy yet, but still has a chance to become healthy (a rollout in progress). */
-  Progressing: 'Progressing',
-  /** Declared in Git but absent from the cluster. Never the result of assessing a live object. */
-  Missing: 'Missing',
-  /** Failed, or could not become healthy within its deadline. */
-  Degraded: 'Degraded',
-  /** The assessment itself failed (an unsupported apiVersion, a malformed field). */
-  Unknown: 'Unknown',
-} as const;
-export type HealthStatus = (typeof HealthStatus)[keyof typeof HealthStatus];
+import { HealthStatus } from '@ferry/contracts';
+
+export { HealthStatus };
 
 /**
  * Argo CD's aggregation order, most healthy first (gitops-engine `healthOrder`):

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ErrorCode, FerryError } from '@ferry/contracts';
 import { HealthInputError, HealthParseError, assessFiles, parseManifests } from '../../src/domain/assess-files.js';
 
 let root = '';
@@ -125,6 +126,8 @@ test('a document that does not parse is a HealthParseError naming the file and l
   const file = join(root, 'broken.yaml');
   await assert.rejects(assessFiles([file]), (error: unknown) => {
     assert.ok(error instanceof HealthParseError);
+    assert.ok(error instanceof FerryError);
+    assert.equal(error.code, ErrorCode.HealthParse);
     assert.equal(error.code, 'FERRY_ERR_HEALTH_PARSE');
     assert.equal(error.name, 'HealthParseError');
     assert.equal(error.file, file);
@@ -139,6 +142,8 @@ test('a path that does not exist is a HealthInputError', async () => {
   const missing = join(root, 'nope');
   await assert.rejects(assessFiles([missing]), (error: unknown) => {
     assert.ok(error instanceof HealthInputError);
+    assert.ok(error instanceof FerryError);
+    assert.equal(error.name, 'HealthInputError');
     assert.equal(error.code, 'FERRY_ERR_HEALTH_INPUT_UNREADABLE');
     assert.equal(error.path, missing);
     assert.match(error.message, /no such file or directory/);

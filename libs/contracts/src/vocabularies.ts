@@ -35,7 +35,7 @@ export function isWorseHealth(a: HealthStatus, b: HealthStatus): boolean {
 }
 
 export function isHealthStatus(value: unknown): value is HealthStatus {
-  return typeof value === 'string' && value in healthRank;
+  return typeof value === 'string' && Object.hasOwn(healthRank, value);
 }
 
 /** The phase of a sync operation (Argo CD's `operationState.phase`). */

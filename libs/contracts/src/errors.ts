@@ -24,6 +24,12 @@ export const ErrorCode = {
   /** NATS or JetStream was unreachable or refused an operation; transient. */
   MessagingUnavailable: 'FERRY_ERR_MESSAGING_UNAVAILABLE',
 
+  // runtime (libs/runtime)
+  /** A value in a KV bucket or the artifact object store is not valid JSON (written by something other than Ferry, or corrupted). */
+  KvValueInvalid: 'FERRY_ERR_KV_VALUE_INVALID',
+  /** The process failed to start (a dependency was unreachable or a component threw during start); the log names the step and the cause's code. */
+  StartFailed: 'FERRY_ERR_START_FAILED',
+
   // health
   /** A manifest file given to `ferry health -f` does not parse; the error names the file, line and column. */
   HealthParse: 'FERRY_ERR_HEALTH_PARSE',

@@ -36,7 +36,8 @@ export async function waitUntil<T>(
       lastValue = undefined;
     }
     if (Date.now() >= deadline) break;
-    await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())), undefined, { ref: false });
+    // A ref'd timer on purpose: someone awaits this, and the wait alone must keep the process alive.
+    await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())));
   }
   const what = options.message ?? 'condition';
   const last =

@@ -5,6 +5,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { clone, getRemoteInfo2, listServerRefs, resolveRef } from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { createLocalRepo, requireTool, startGitServer, tempDir } from '@ferry/testing';
@@ -114,6 +115,33 @@ test('isomorphic-git lists refs over protocol v2 and v1 and clones from the Git 
   await clone({ fs, http, dir, url: repo.url, singleBranch: true, depth: 1 });
   assert.equal(await resolveRef({ fs, dir, ref: 'HEAD' }), sha);
   assert.equal(await readFile(join(dir, 'b.yaml'), 'utf8'), 'b: 2\n');
+});
+
+test('the Git server passes Git-Protocol and gzip Content-Encoding through to git http-backend', async (t) => {
+  if (!requireTool('git', t)) return;
+  const server = await startGitServer();
+  t.after(() => server.close());
+  const repo = await server.createRepo('gz', { 'a.txt': 'a\n' });
+  const pkt = (line: string) => `${(line.length + 4).toString(16).padStart(4, '0')}${line}`;
+  const request = `${pkt('command=ls-refs\n')}0001${pkt('symrefs\n')}0000`;
+  const res = await fetch(`${repo.url}/git-upload-pack`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-git-upload-pack-request',
+      'Content-Encoding': 'gzip',
+      'Git-Protocol': 'version=2',
+    },
+    body: gzipSync(request),
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/x-git-upload-pack-result');
+  const text = await res.text();
+  assert.ok(text.includes(`${await repo.head()} refs/heads/main`), text);
+  assert.ok(text.includes('HEAD symref-target:refs/heads/main'), text);
+
+  const missing = await fetch(`${server.url}/nope.git/info/refs?service=git-upload-pack`);
+  await missing.arrayBuffer();
+  assert.equal(missing.status, 404);
 });
 
 test('a local repository is created with a first commit and takes further commits, tags and branches', async (t) => {

@@ -33,4 +33,4 @@ export {
 } from './domain/tracking.js';
 export { KIND_ORDER, kindOrder, sortForApply, sortForPrune } from './domain/kind-order.js';
 export { applyBody } from './domain/apply-body.js';
-export { prepareDesired, type NamespacedLookup } from './domain/desired.js';
+export { prepareDesired, type NamespacedLookup, type PrepareDesiredOptions } from './domain/desired.js';

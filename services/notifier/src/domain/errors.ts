@@ -23,13 +23,14 @@ export class NotifierConfigError extends FerryError {
   readonly problems: readonly NotifierConfigProblem[];
 
   constructor(file: string, problems: readonly NotifierConfigProblem[], options?: { cause?: unknown }) {
+    const sorted = [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
     super(
       ErrorCode.NotifierConfigInvalid,
       `invalid notifier config ${file} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
-        problems.map((p) => `  ${p.file}:${p.line}:${p.column} ${p.field === '' ? '(document)' : p.field}: ${p.message}`).join('\n'),
+        sorted.map((p) => `  ${p.file}:${p.line}:${p.column} ${p.field === '' ? '(document)' : p.field}: ${p.message}`).join('\n'),
       options,
     );
     this.file = file;
-    this.problems = Object.freeze([...problems]);
+    this.problems = Object.freeze(sorted);
   }
 }

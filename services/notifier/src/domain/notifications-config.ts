@@ -199,8 +199,8 @@ export function parseNotificationsConfig(text: string, options: ParseNotificatio
   const check = new Checker(file, lines);
   if (doc.errors.length > 0) {
     for (const error of doc.errors) {
-      const pos = error.linePos?.[0] ?? { line: 1, col: 1 };
-      check.problems.push({ file, line: pos.line, column: pos.col, field: '', message: `YAML syntax: ${error.message.split('\n')[0] ?? error.code}` });
+      const pos = lines.linePos(error.pos[0]);
+      check.problems.push({ file, line: Math.max(1, pos.line), column: Math.max(1, pos.col), field: '', message: `YAML syntax: ${error.message.split('\n')[0] ?? error.code}` });
     }
     throw new NotifierConfigError(file, check.problems);
   }

@@ -359,6 +359,29 @@ class Client implements ClusterClient {
   }
 }
 
+/**
+ * Discovers the scope of every kind in `objects` (one discovery call per group-version at most) and
+ * returns the synchronous lookup prepareDesired takes: undefined for kinds the cluster does not
+ * serve yet (a CRD in the same set); other discovery failures reject.
+ */
+export async function discoverScopes(
+  client: ClusterClient,
+  objects: readonly KubeObject[],
+): Promise<(apiVersion: string, kind: string) => boolean | undefined> {
+  const scopes = new Map<string, boolean | undefined>();
+  for (const object of objects) {
+    const key = `${object.apiVersion}/${object.kind}`;
+    if (scopes.has(key)) continue;
+    try {
+      scopes.set(key, (await client.resourceFor(object.apiVersion, object.kind)).namespaced);
+    } catch (error) {
+      if (error instanceof KubeError && error.code === ErrorCode.KubeKindUnknown) scopes.set(key, undefined);
+      else throw error;
+    }
+  }
+  return (apiVersion, kind) => scopes.get(`${apiVersion}/${kind}`);
+}
+
 /** Builds the client of one cluster over its transport (the registry does this; tests may too). */
 export function createClusterClient(config: ClientConfig): ClusterClient {
   return new Client(config);

@@ -3,6 +3,7 @@ export { WatchEventType } from './types.js';
 export { KubeError, codeForStatus, isTransient, parseStatusBody, type KubeErrorCode, type KubeErrorContext, type ParsedStatus } from './errors.js';
 export {
   DEFAULT_FIELD_MANAGER,
+  discoverScopes,
   type ApplyOptions,
   type ClusterClient,
   type DeleteOptions,

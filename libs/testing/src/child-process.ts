@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 
 /** How a child process ended. */
 export interface ExitInfo {
@@ -10,6 +9,16 @@ export interface ExitInfo {
 const live = new Set<ChildProcess>();
 let hooked = false;
 
+function killAll(): void {
+  for (const c of live) {
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /**
  * Remembers a child so that it is SIGKILLed if the test process exits while it still runs (a crashed
  * or cancelled test must not leave nats-server or a service behind). Returns a promise of its exit.
@@ -17,15 +26,15 @@ let hooked = false;
 export function trackChild(child: ChildProcess): Promise<ExitInfo> {
   if (!hooked) {
     hooked = true;
-    process.once('exit', () => {
-      for (const c of live) {
-        try {
-          c.kill('SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    });
+    process.once('exit', killAll);
+    // The test runner cancels a file with SIGTERM (and a user with SIGINT), which skips 'exit'.
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        killAll();
+        // Keep the default behaviour (die by the signal) unless someone else handles it.
+        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      });
+    }
   }
   live.add(child);
   const exited = new Promise<ExitInfo>((resolve) => {
@@ -103,9 +112,4 @@ export class LineBuffer {
     const all = this.#partial ? [...this.#lines, this.#partial] : this.#lines;
     return all.slice(-n).join('\n');
   }
-}
-
-/** Waits for `event` on an emitter, ignoring the value (small helper to keep call sites short). */
-export async function onceEvent(emitter: NodeJS.EventEmitter, event: string): Promise<void> {
-  await once(emitter, event);
 }

@@ -108,7 +108,8 @@ function parseJson(file: string, content: string, objects: RenderedObject[], pro
   } catch (error) {
     const message = errorMessage(error);
     const position = /at position (\d+)/.exec(message);
-    const line = position?.[1] !== undefined ? lineAt(content, Number(position[1])) : jsonErrorLineFallback(content);
+    // An error at the very end (after trailing whitespace) belongs to the last line with content.
+    const line = position?.[1] !== undefined ? lineAt(content, Math.min(Number(position[1]), content.trimEnd().length)) : jsonErrorLineFallback(content);
     problems.push({ file, line, message: cleanJsonMessage(message) });
     return;
   }

@@ -199,6 +199,9 @@ export function createGitClient(options: GitClientOptions): GitClient {
         if (location.kind === 'http') {
           const started = performance.now();
           try {
+            // isomorphic-git's fetch takes its refspec from config; (re)written each time so a
+            // mirror left half-initialised by a crash heals. The URL is credential-free.
+            await git.addRemote({ fs, gitdir, remote: 'origin', url: location.url, force: true });
             await git.fetch({ fs, http, gitdir, url: location.url, ...authFor(location), singleBranch: false, tags: true, prune: true, cache });
             report(GitRequestKind.Fetch, url, started, true);
             logger?.debug({ repo: url, commit: sha, durationMs: Math.round(performance.now() - started) }, 'fetched');

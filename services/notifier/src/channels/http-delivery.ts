@@ -70,7 +70,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    timer.unref();
+    // Not unref'd: this sleep is awaited work (a pending delivery), and the service's close() aborts it.
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

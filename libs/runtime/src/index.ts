@@ -54,4 +54,4 @@ export { createHttpApp, startHttpServer } from './http.js';
 export type { FastifyInstance, HttpServer, StartHttpServerOptions } from './http.js';
 
 export { createCloser, runMain, withTimeout } from './lifecycle.js';
-export type { CloseStep, RunMainOptions } from './lifecycle.js';
+export type { CloseStep, MainProcess, RunMainOptions } from './lifecycle.js';

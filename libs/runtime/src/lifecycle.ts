@@ -41,12 +41,18 @@ export async function withTimeout(promise: Promise<unknown>, ms: number): Promis
   }
 }
 
+/** The part of `process` runMain uses. */
+export interface MainProcess {
+  on(event: 'SIGINT' | 'SIGTERM', listener: (signal: NodeJS.Signals) => void): unknown;
+  exit(code: number): void;
+}
+
 export interface RunMainOptions {
   logger: Logger;
   /** How long close() may take before the process exits anyway (exit 1). */
   graceMs: number;
   /** For tests: the process to hook signals and exit on. Default `process`. */
-  proc?: Pick<NodeJS.Process, 'once' | 'on' | 'off' | 'exit'> & { exitCode?: number | string | null | undefined };
+  proc?: MainProcess;
 }
 
 function codeOf(error: unknown): string | undefined {
@@ -63,7 +69,7 @@ function codeOf(error: unknown): string | undefined {
  */
 export function runMain(start: () => Promise<{ close(): Promise<void> }>, options: RunMainOptions): void {
   const { logger } = options;
-  const proc = options.proc ?? process;
+  const proc: MainProcess = options.proc ?? process;
   let service: { close(): Promise<void> } | undefined;
   let closing: Promise<void> | undefined;
   let signalled = false;

@@ -27,13 +27,17 @@ export function trackChild(child: ChildProcess): Promise<ExitInfo> {
   if (!hooked) {
     hooked = true;
     process.once('exit', killAll);
-    // The test runner cancels a file with SIGTERM (and a user with SIGINT), which skips 'exit'.
+    // The test runner cancels a file with SIGTERM (and a user with SIGINT), which skips 'exit'. When
+    // nobody else handles the signal the process is about to die: kill the children, then die by
+    // the signal as before. When someone does (a quick start shutting down gracefully), leave it to them.
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-      process.once(signal, () => {
+      const onSignal = (): void => {
+        if (process.listenerCount(signal) > 1) return;
         killAll();
-        // Keep the default behaviour (die by the signal) unless someone else handles it.
-        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-      });
+        process.off(signal, onSignal);
+        process.kill(process.pid, signal);
+      };
+      process.on(signal, onSignal);
     }
   }
   live.add(child);

@@ -2,10 +2,7 @@ import { ErrorCode, FerryError } from '@ferry/contracts';
 
 /** Codes a {@link GitError} carries. */
 export type GitErrorCode =
-  | typeof ErrorCode.GitUnreachable
-  | typeof ErrorCode.GitAuth
-  | typeof ErrorCode.GitRevisionNotFound
-  | typeof ErrorCode.GitUrlUnsupported;
+  typeof ErrorCode.GitUnreachable | typeof ErrorCode.GitAuth | typeof ErrorCode.GitRevisionNotFound | typeof ErrorCode.GitUrlUnsupported;
 
 /**
  * A failure to list, fetch or read a Git repository. `repoURL` never carries credentials

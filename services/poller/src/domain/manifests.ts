@@ -109,7 +109,10 @@ function parseJson(file: string, content: string, objects: RenderedObject[], pro
     const message = errorMessage(error);
     const position = /at position (\d+)/.exec(message);
     // An error at the very end (after trailing whitespace) belongs to the last line with content.
-    const line = position?.[1] !== undefined ? lineAt(content, Math.min(Number(position[1]), content.trimEnd().length)) : jsonErrorLineFallback(content);
+    const line =
+      position?.[1] !== undefined
+        ? lineAt(content, Math.min(Number(position[1]), content.trimEnd().length))
+        : jsonErrorLineFallback(content);
     problems.push({ file, line, message: cleanJsonMessage(message) });
     return;
   }

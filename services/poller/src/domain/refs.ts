@@ -73,11 +73,10 @@ export function buildRefListing(repoURL: string, refs: readonly ServerRef[]): Re
 export function resolveRevision(listing: RefListing, targetRevision: string | undefined): string {
   const revision = (targetRevision ?? '').trim();
   const notFound = (detail: string): GitError =>
-    new GitError(
-      ErrorCode.GitRevisionNotFound,
-      `revision '${revision || 'HEAD'}' not found in ${listing.repoURL}: ${detail}`,
-      { repoURL: listing.repoURL, revision: revision || 'HEAD' },
-    );
+    new GitError(ErrorCode.GitRevisionNotFound, `revision '${revision || 'HEAD'}' not found in ${listing.repoURL}: ${detail}`, {
+      repoURL: listing.repoURL,
+      revision: revision || 'HEAD',
+    });
   if (revision === '' || revision.toUpperCase() === 'HEAD') {
     if (listing.head === undefined) throw notFound('the repository has no HEAD (empty repository?)');
     return listing.head;
@@ -95,7 +94,8 @@ export function resolveRevision(listing: RefListing, targetRevision: string | un
   }
   const sha = own(listing.branches, revision) ?? own(listing.tags, revision);
   if (sha !== undefined) return sha;
-  if (/^[0-9a-f]{4,39}$/i.test(revision)) throw notFound('no branch or tag has that name; abbreviated commit SHAs are not supported, use the full 40-character SHA');
+  if (/^[0-9a-f]{4,39}$/i.test(revision))
+    throw notFound('no branch or tag has that name; abbreviated commit SHAs are not supported, use the full 40-character SHA');
   throw notFound('no branch or tag has that name');
 }
 

@@ -37,7 +37,9 @@ export function normaliseAppPath(path: string | undefined): string {
   const raw = (path ?? '').trim();
   if (raw === '' || raw === '.' || raw === './') return '.';
   if (raw.startsWith('/') || raw.startsWith('\\') || /^[a-zA-Z]:[\\/]/.test(raw)) {
-    throw new RenderError(ErrorCode.RenderPathEscape, `path '${raw}' is absolute; it must be relative to the repository root`, { path: raw });
+    throw new RenderError(ErrorCode.RenderPathEscape, `path '${raw}' is absolute; it must be relative to the repository root`, {
+      path: raw,
+    });
   }
   const normal = posix.normalize(raw.replace(/\\/g, '/')).replace(/\/+$/, '');
   if (normal === '..' || normal.startsWith('../')) {

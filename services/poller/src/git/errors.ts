@@ -52,13 +52,20 @@ export function toGitError(error: unknown, repoURL: string, action: string, revi
   const context = { repoURL, revision };
   const detail = redactCredentials(typeof e.message === 'string' ? e.message : String(error));
   if (e.code === 'UserCanceledError') {
-    return new GitError(ErrorCode.GitAuth, `${action} ${repoURL}: the server requires authentication and no credentials are configured for it`, context, { cause });
+    return new GitError(
+      ErrorCode.GitAuth,
+      `${action} ${repoURL}: the server requires authentication and no credentials are configured for it`,
+      context,
+      { cause },
+    );
   }
   if (e.code === 'HttpError') {
     const status = typeof e.data?.statusCode === 'number' ? e.data.statusCode : 0;
     const statusText = typeof e.data?.statusMessage === 'string' ? ` ${e.data.statusMessage}` : '';
     if (status === 401 || status === 403) {
-      return new GitError(ErrorCode.GitAuth, `${action} ${repoURL}: HTTP ${status}${statusText}: credentials missing or refused`, context, { cause });
+      return new GitError(ErrorCode.GitAuth, `${action} ${repoURL}: HTTP ${status}${statusText}: credentials missing or refused`, context, {
+        cause,
+      });
     }
     if (status === 404) {
       return new GitError(ErrorCode.GitUnreachable, `${action} ${repoURL}: HTTP 404: no repository at this URL`, context, { cause });

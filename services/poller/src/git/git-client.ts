@@ -150,13 +150,28 @@ export function createGitClient(options: GitClientOptions): GitClient {
     try {
       let refs;
       if (location.kind === 'http') {
-        refs = await git.listServerRefs({ http, url: location.url, ...authFor(location), protocolVersion: 2, symrefs: true, peelTags: true });
+        refs = await git.listServerRefs({
+          http,
+          url: location.url,
+          ...authFor(location),
+          protocolVersion: 2,
+          symrefs: true,
+          peelTags: true,
+        });
       } else {
         refs = await listLocalRefs(await findGitdir(location.path, url));
       }
       const listing = buildRefListing(url, refs);
       report(GitRequestKind.LsRemote, url, started, true);
-      logger?.debug({ repo: url, branches: Object.keys(listing.branches).length, tags: Object.keys(listing.tags).length, durationMs: Math.round(performance.now() - started) }, 'listed refs');
+      logger?.debug(
+        {
+          repo: url,
+          branches: Object.keys(listing.branches).length,
+          tags: Object.keys(listing.tags).length,
+          durationMs: Math.round(performance.now() - started),
+        },
+        'listed refs',
+      );
       return listing;
     } catch (error) {
       report(GitRequestKind.LsRemote, url, started, false);
@@ -181,7 +196,10 @@ export function createGitClient(options: GitClientOptions): GitClient {
   async function checkout(repoURL: string, commit: string): Promise<string> {
     const { location, url, key } = locate(repoURL);
     if (!isFullCommitSha(commit)) {
-      throw new GitError(ErrorCode.GitRevisionNotFound, `checkout of ${url}: '${commit}' is not a full commit SHA`, { repoURL: url, revision: commit });
+      throw new GitError(ErrorCode.GitRevisionNotFound, `checkout of ${url}: '${commit}' is not a full commit SHA`, {
+        repoURL: url,
+        revision: commit,
+      });
     }
     const sha = commit.toLowerCase();
     const treeDir = join(cacheDir, 'trees', sha);
@@ -202,7 +220,17 @@ export function createGitClient(options: GitClientOptions): GitClient {
             // isomorphic-git's fetch takes its refspec from config; (re)written each time so a
             // mirror left half-initialised by a crash heals. The URL is credential-free.
             await git.addRemote({ fs, gitdir, remote: 'origin', url: location.url, force: true });
-            await git.fetch({ fs, http, gitdir, url: location.url, ...authFor(location), singleBranch: false, tags: true, prune: true, cache });
+            await git.fetch({
+              fs,
+              http,
+              gitdir,
+              url: location.url,
+              ...authFor(location),
+              singleBranch: false,
+              tags: true,
+              prune: true,
+              cache,
+            });
             report(GitRequestKind.Fetch, url, started, true);
             logger?.debug({ repo: url, commit: sha, durationMs: Math.round(performance.now() - started) }, 'fetched');
           } catch (error) {

@@ -66,7 +66,9 @@ export async function selectManifestFiles(
           continue; // dangling: Argo CD skips it with a warning
         }
         if (real !== rootReal && !real.startsWith(rootReal + sep)) {
-          throw new RenderError(ErrorCode.RenderPathEscape, `symlink ${repoRelative(rel)} points outside the repository`, { path: appPath });
+          throw new RenderError(ErrorCode.RenderPathEscape, `symlink ${repoRelative(rel)} points outside the repository`, {
+            path: appPath,
+          });
         }
         const info = await stat(real);
         if (!info.isFile()) continue;
@@ -77,7 +79,11 @@ export async function selectManifestFiles(
       if (exclude?.match(rel)) continue;
       if (include !== undefined && !include.match(rel)) continue;
       if (entry.name.endsWith('.jsonnet')) {
-        problems.push({ file: repoRelative(rel), line: 0, message: 'Jsonnet is not supported by Ferry; render it to YAML or JSON, or exclude it' });
+        problems.push({
+          file: repoRelative(rel),
+          line: 0,
+          message: 'Jsonnet is not supported by Ferry; render it to YAML or JSON, or exclude it',
+        });
         continue;
       }
       files.push({ file: repoRelative(rel), absolute: target, format: entry.name.endsWith('.json') ? 'json' : 'yaml' });

@@ -70,19 +70,40 @@ export function runKustomize(tool: KustomizeTool, dir: string, options: RunKusto
     execFile(
       tool.command,
       [...tool.args, dir],
-      { cwd: options.cwd, env: options.env, timeout: options.timeoutMs, maxBuffer: options.maxOutputBytes, encoding: 'utf8', windowsHide: true },
+      {
+        cwd: options.cwd,
+        env: options.env,
+        timeout: options.timeoutMs,
+        maxBuffer: options.maxOutputBytes,
+        encoding: 'utf8',
+        windowsHide: true,
+      },
       (error, stdout, stderr) => {
         if (error === null) return resolve(stdout);
         const e = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
         const label = `${tool.name} ${tool.args.join(' ')}`;
         if (e.code === 'ENOENT') {
-          return reject(new RenderError(ErrorCode.RenderToolMissing, `${tool.command} disappeared: ${installHint()}`, { path: options.appPath }, { cause: error }));
+          return reject(
+            new RenderError(
+              ErrorCode.RenderToolMissing,
+              `${tool.command} disappeared: ${installHint()}`,
+              { path: options.appPath },
+              { cause: error },
+            ),
+          );
         }
         let why: string;
         if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') why = `output larger than ${options.maxOutputBytes} bytes`;
         else if (e.killed === true || e.signal) why = `timed out after ${options.timeoutMs} ms`;
         else why = relative(stderr) || `exit code ${String(e.code)}`;
-        reject(new RenderError(ErrorCode.RenderKustomize, `${label} ${options.appPath} failed: ${why}`, { path: options.appPath }, { cause: error }));
+        reject(
+          new RenderError(
+            ErrorCode.RenderKustomize,
+            `${label} ${options.appPath} failed: ${why}`,
+            { path: options.appPath },
+            { cause: error },
+          ),
+        );
       },
     );
   });

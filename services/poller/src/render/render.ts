@@ -59,10 +59,17 @@ export async function render(dir: string, source: SourceSpec, options: RenderOpt
   try {
     appReal = await realpath(appAbsolute);
   } catch (error) {
-    throw new RenderError(ErrorCode.RenderPathNotFound, `path '${appPath}' does not exist in the repository`, { path: appPath }, { cause: error });
+    throw new RenderError(
+      ErrorCode.RenderPathNotFound,
+      `path '${appPath}' does not exist in the repository`,
+      { path: appPath },
+      { cause: error },
+    );
   }
   if (appReal !== rootReal && !appReal.startsWith(rootReal + sep)) {
-    throw new RenderError(ErrorCode.RenderPathEscape, `path '${appPath}' resolves (through a symlink) outside the repository`, { path: appPath });
+    throw new RenderError(ErrorCode.RenderPathEscape, `path '${appPath}' resolves (through a symlink) outside the repository`, {
+      path: appPath,
+    });
   }
   if (!(await stat(appReal)).isDirectory()) {
     throw new RenderError(ErrorCode.RenderPathNotFound, `path '${appPath}' is not a directory`, { path: appPath });
@@ -86,7 +93,10 @@ export async function render(dir: string, source: SourceSpec, options: RenderOpt
     const file = appPath === '.' ? (kustomization ?? 'kustomization.yaml') : `${appPath}/${kustomization ?? 'kustomization.yaml'}`;
     const parsed = parseManifests([{ file, format: 'yaml', content: output }]);
     if (parsed.problems.length > 0) {
-      throw new ManifestParseError(parsed.problems.map((p) => ({ ...p, message: `in ${tool.name} output: ${p.message}` })), { path: appPath });
+      throw new ManifestParseError(
+        parsed.problems.map((p) => ({ ...p, message: `in ${tool.name} output: ${p.message}` })),
+        { path: appPath },
+      );
     }
     const objects = parsed.objects.map((o) => ({ object: o.object, source: { file, line: 0 } }));
     return { objects, sourceHash, contentHash: contentHash(objects), renderer: Renderer.Kustomize, tool: tool.name };
@@ -97,8 +107,8 @@ export async function render(dir: string, source: SourceSpec, options: RenderOpt
     selection.files.map(async (f) => ({ file: f.file, format: f.format, content: await readFile(f.absolute, 'utf8') })),
   );
   const parsed = parseManifests(texts);
-  const problems: ManifestProblem[] = [...selection.problems, ...parsed.problems].sort(
-    (a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line),
+  const problems: ManifestProblem[] = [...selection.problems, ...parsed.problems].sort((a, b) =>
+    a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line,
   );
   if (problems.length > 0) throw new ManifestParseError(problems, { path: appPath });
   return { objects: parsed.objects, sourceHash, contentHash: contentHash(parsed.objects), renderer: Renderer.Directory };

@@ -104,7 +104,10 @@ test('a truncated JSON file points at its last line', () => {
 
 test('an alias bomb is refused instead of expanded', () => {
   let content = 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
-  for (let i = 1; i < 9; i++) content += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
+  for (let i = 1; i < 9; i++)
+    content += `a${i}: &a${i} [${Array(10)
+      .fill(`*a${i - 1}`)
+      .join(', ')}]\n`;
   const { problems, objects } = parseManifests([{ file: 'bomb.yaml', format: 'yaml', content }]);
   assert.equal(objects.length, 0);
   assert.equal(problems.length, 1);

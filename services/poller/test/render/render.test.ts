@@ -45,7 +45,11 @@ describe('a plain directory', () => {
     await writeTree(repo, {
       'apps/web/b.yaml': `${cm('b1')}---\n${cm('b2')}`,
       'apps/web/a.yml': cm('a'),
-      'apps/web/c.json': JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'c1' } }] }),
+      'apps/web/c.json': JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'c1' } }],
+      }),
       'apps/web/README.md': '# not a manifest',
       'apps/web/notes.txt': 'kind: nothing',
       'apps/web/config.json': JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config' } }),
@@ -59,7 +63,13 @@ describe('a plain directory', () => {
     const result = await render(repo, { repoURL: REPO, path: 'apps/web' });
     assert.equal(result.renderer, 'directory');
     assert.deepEqual(names(result), ['a', 'b1', 'b2', 'c1', 'config']);
-    assert.deepEqual(sources(result), ['apps/web/a.yml:1', 'apps/web/b.yaml:1', 'apps/web/b.yaml:6', 'apps/web/c.json:1', 'apps/web/config.json:1']);
+    assert.deepEqual(sources(result), [
+      'apps/web/a.yml:1',
+      'apps/web/b.yaml:1',
+      'apps/web/b.yaml:6',
+      'apps/web/c.json:1',
+      'apps/web/config.json:1',
+    ]);
   });
 
   test('recurse adds every subdirectory, depth first in name order', async () => {
@@ -76,7 +86,11 @@ describe('a plain directory', () => {
       directory: { recurse: true, exclude: '{config.json,env-usw2/*}' },
     });
     assert.deepEqual(names(excluded), ['a', 'b1', 'b2', 'c1', 'f', 'd']);
-    const both = await render(repo, { repoURL: REPO, path: 'apps/web', directory: { recurse: true, include: '{*.yml,sub/*}', exclude: 'sub/*' } });
+    const both = await render(repo, {
+      repoURL: REPO,
+      path: 'apps/web',
+      directory: { recurse: true, include: '{*.yml,sub/*}', exclude: 'sub/*' },
+    });
     assert.deepEqual(names(both), ['a']);
   });
 
@@ -107,27 +121,27 @@ describe('manifests that do not parse', () => {
       'k8s/values.yaml': 'replicas: 3\n',
       'k8s/good.yaml': cm('good'),
     });
-    await assert.rejects(
-      render(repo, { repoURL: REPO, path: 'k8s' }),
-      (error: unknown) => {
-        assert.ok(error instanceof ManifestParseError);
-        assert.equal(error.code, 'FERRY_ERR_RENDER_PARSE');
-        assert.equal(error.path, 'k8s');
-        assert.deepEqual(
-          error.problems.map((p) => `${p.file}:${p.line}`),
-          ['k8s/deploy.yaml:12', 'k8s/svc.json:1', 'k8s/values.yaml:1'],
-        );
-        assert.match(error.message, /^3 manifest problems: k8s\/deploy\.yaml:12: /);
-        assert.match(error.problems[2]?.message ?? '', /missing apiVersion, kind, metadata\.name/);
-        return true;
-      },
-    );
+    await assert.rejects(render(repo, { repoURL: REPO, path: 'k8s' }), (error: unknown) => {
+      assert.ok(error instanceof ManifestParseError);
+      assert.equal(error.code, 'FERRY_ERR_RENDER_PARSE');
+      assert.equal(error.path, 'k8s');
+      assert.deepEqual(
+        error.problems.map((p) => `${p.file}:${p.line}`),
+        ['k8s/deploy.yaml:12', 'k8s/svc.json:1', 'k8s/values.yaml:1'],
+      );
+      assert.match(error.message, /^3 manifest problems: k8s\/deploy\.yaml:12: /);
+      assert.match(error.problems[2]?.message ?? '', /missing apiVersion, kind, metadata\.name/);
+      return true;
+    });
   });
 
   test('a Jsonnet file is reported as unsupported rather than silently ignored', async () => {
     const repo = join(tmp.path, 'jsonnet');
     await writeTree(repo, { 'a.yaml': cm('a'), 'b.jsonnet': '{}' });
-    await assert.rejects(render(repo, { repoURL: REPO }), (e: unknown) => e instanceof ManifestParseError && e.problems[0]?.file === 'b.jsonnet');
+    await assert.rejects(
+      render(repo, { repoURL: REPO }),
+      (e: unknown) => e instanceof ManifestParseError && e.problems[0]?.file === 'b.jsonnet',
+    );
     const excluded = await render(repo, { repoURL: REPO, directory: { exclude: '*.jsonnet' } });
     assert.deepEqual(names(excluded), ['a']);
   });
@@ -189,7 +203,8 @@ describe('a Kustomize directory', () => {
       'k8s/base/kustomization.yaml': 'resources:\n  - deployment.yaml\n  - service.yaml\n',
       'k8s/base/deployment.yaml':
         'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.25\n',
-      'k8s/base/service.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n',
+      'k8s/base/service.yaml':
+        'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n',
       'k8s/overlays/prod/kustomization.yml':
         'resources:\n  - ../../base\nnamePrefix: prod-\nnamespace: shop\npatches:\n  - target: {kind: Deployment, name: web}\n    patch: |-\n      - op: replace\n        path: /spec/replicas\n        value: 3\n',
       'k8s/overlays/broken/kustomization.yaml': 'resources:\n  - ../../missing\n',
@@ -243,7 +258,9 @@ describe('a Kustomize directory', () => {
     // A stand-in `kustomize` that delegates to kubectl proves which tool was chosen.
     const bin = join(tmp.path, 'fake-bin');
     await mkdir(bin, { recursive: true });
-    await writeFile(join(bin, 'kustomize'), `#!/bin/sh\n[ "$1" = build ] || exit 9\nshift\nexec ${kubectl} kustomize "$@"\n`, { mode: 0o755 });
+    await writeFile(join(bin, 'kustomize'), `#!/bin/sh\n[ "$1" = build ] || exit 9\nshift\nexec ${kubectl} kustomize "$@"\n`, {
+      mode: 0o755,
+    });
     const result = await render(repo, { repoURL: REPO, path: 'k8s/base' }, { pathEnv: `${bin}:${pathEnv}` });
     assert.equal(result.tool, 'kustomize');
     assert.equal(result.objects.length, 2);

@@ -88,3 +88,15 @@ export function finish(record: DeliveryRecord, now: Date): DeliveryRecord {
   const state = results.every((c) => c.result === 'sent') ? DeliveryState.Sent : DeliveryState.Failed;
   return { ...record, state, updatedAt: now.toISOString() };
 }
+
+/** The longest one channel delivery can take: every attempt timing out plus the largest backoffs. */
+export function deliveryBudgetMs(channel: { attempts: number; timeoutMs: number; baseDelayMs: number; maxDelayMs: number }): number {
+  let total = channel.attempts * channel.timeoutMs;
+  for (let i = 1; i < channel.attempts; i++) total += Math.min(channel.maxDelayMs, channel.baseDelayMs * 2 ** (i - 1));
+  return total;
+}
+
+/** Lease of a pending record that sends to `channels` one after another, plus a margin for KV and publish. */
+export function leaseMsFor(channels: ReadonlyArray<{ attempts: number; timeoutMs: number; baseDelayMs: number; maxDelayMs: number }>, marginMs = 10_000): number {
+  return channels.reduce((sum, c) => sum + deliveryBudgetMs(c), 0) + marginMs;
+}

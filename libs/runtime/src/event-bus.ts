@@ -12,6 +12,8 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Context, Tracer } from '@opentelemetry/api';
 import { createEvent, decodeEvent, ErrorCode, eventSubject, FerryError } from '@ferry/contracts';
 import type { CloudEvent, EventType } from '@ferry/contracts';
+import { Counter, Histogram } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 import { extractTraceContext, injectTraceHeaders, SpanAttribute } from './tracing.js';
 
@@ -96,6 +98,45 @@ export interface CreateEventBusOptions {
   tracer: Tracer;
   /** Publish attempts before giving up; default 4. */
   publishAttempts?: number;
+  /**
+   * When given, the bus registers `ferry_events_published_total{type,result}`,
+   * `ferry_events_handled_total{durable,type,result}` (result: ack, nak, term, error, invalid) and
+   * `ferry_event_handler_duration_seconds{durable,type}`.
+   */
+  registry?: Registry;
+}
+
+interface BusMetrics {
+  published: Counter<'type' | 'result'>;
+  handled: Counter<'durable' | 'type' | 'result'>;
+  duration: Histogram<'durable' | 'type'>;
+}
+
+function busMetrics(registry: Registry | undefined): BusMetrics | undefined {
+  if (!registry) return undefined;
+  const existing = <M>(name: string): M | undefined => registry.getSingleMetric(name) as M | undefined;
+  return {
+    published:
+      existing<Counter<'type' | 'result'>>('ferry_events_published_total') ??
+      new Counter({ name: 'ferry_events_published_total', help: 'Events published, by type and result (ok, duplicate, error).', labelNames: ['type', 'result'], registers: [registry] }),
+    handled:
+      existing<Counter<'durable' | 'type' | 'result'>>('ferry_events_handled_total') ??
+      new Counter({
+        name: 'ferry_events_handled_total',
+        help: 'Event deliveries handled, by consumer, type and result (ack, nak, term, error, invalid).',
+        labelNames: ['durable', 'type', 'result'],
+        registers: [registry],
+      }),
+    duration:
+      existing<Histogram<'durable' | 'type'>>('ferry_event_handler_duration_seconds') ??
+      new Histogram({
+        name: 'ferry_event_handler_duration_seconds',
+        help: 'Time an event handler took, by consumer and type.',
+        labelNames: ['durable', 'type'],
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers: [registry],
+      }),
+  };
 }
 
 const NS = 1_000_000;
@@ -112,6 +153,7 @@ export function createEventBus(options: CreateEventBusOptions): EventBus {
   const js: JetStreamClient = jetstream(nc);
   const attempts = Math.max(1, options.publishAttempts ?? 4);
   const source = `ferry/${config.serviceName}`;
+  const metrics = busMetrics(options.registry);
 
   async function publish(type: string, app: string, data: unknown, opts: PublishOptions): Promise<void> {
     // Validation errors are the caller's bug: no retry (createEvent throws FERRY_ERR_EVENT_INVALID).
@@ -131,6 +173,7 @@ export function createEventBus(options: CreateEventBusOptions): EventBus {
         try {
           const ack = await js.publish(subject, payload, { msgID: opts.msgId, headers: h, timeout: 5_000 });
           if (ack.duplicate) logger.debug({ subject, msgId: opts.msgId }, 'publish de-duplicated');
+          metrics?.published.inc({ type, result: ack.duplicate ? 'duplicate' : 'ok' });
           span.setStatus({ code: SpanStatusCode.OK });
           return;
         } catch (error) {
@@ -147,6 +190,7 @@ export function createEventBus(options: CreateEventBusOptions): EventBus {
       );
       span.recordException(err);
       span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+      metrics?.published.inc({ type, result: 'error' });
       throw err;
     } finally {
       span.end();
@@ -215,6 +259,7 @@ export function createEventBus(options: CreateEventBusOptions): EventBus {
           { err: error, subject: msg.subject, streamSequence: msg.info.streamSequence, code: (error as FerryError).code },
           'undecodable message terminated',
         );
+        metrics?.handled.inc({ durable: o.durable, type: 'unknown', result: 'invalid' });
         // No reason text: nats-server 2.9 ignores a `+TERM <reason>` ack (reasons came in 2.10.4).
         msg.term();
         return;
@@ -246,9 +291,12 @@ export function createEventBus(options: CreateEventBusOptions): EventBus {
       const keepAlive = setInterval(() => msg.working(), Math.max(100, Math.floor(ackWaitMs / 2)));
       keepAlive.unref();
       let result: HandlerResult;
+      let threw = false;
+      const endTimer = metrics?.duration.startTimer({ durable: o.durable, type: event.type });
       try {
         result = await context.with(traceContext, () => handler(event, delivery));
       } catch (error) {
+        threw = true;
         const delayMs = handlerErrorBackoffMs(msg.info.deliveryCount);
         log.error(
           { err: error, subject: msg.subject, eventId: event.id, deliveryCount: msg.info.deliveryCount, retryInMs: delayMs },
@@ -259,7 +307,9 @@ export function createEventBus(options: CreateEventBusOptions): EventBus {
         result = { kind: 'nak', delayMs };
       } finally {
         clearInterval(keepAlive);
+        endTimer?.();
       }
+      metrics?.handled.inc({ durable: o.durable, type: event.type, result: threw ? 'error' : result.kind });
       try {
         switch (result.kind) {
           case 'ack':

@@ -11,6 +11,7 @@ import type { NatsConnection } from '../src/nats.js';
 import { createEventBus, subscribeEvents } from '../src/event-bus.js';
 import type { DeliveryContext, EventBus, HandlerResult } from '../src/event-bus.js';
 import { startTracing } from '../src/tracing.js';
+import { createMetricsRegistry } from '../src/metrics.js';
 import type { Tracing } from '../src/tracing.js';
 import { captureLogger, waitFor } from './helpers/logs.js';
 import { natsServerMissing, startNatsServer } from './helpers/nats-server.js';
@@ -27,13 +28,14 @@ describe('event bus over JetStream', { skip }, () => {
   const exporter = new InMemorySpanExporter();
   const { logger, lines } = captureLogger();
   let bus: EventBus;
+  const registry = createMetricsRegistry({ service: 'test' });
 
   before(async () => {
     server = await startNatsServer();
     nc = await connectNats({ servers: [server.url], name: 'test', logger });
     await provisionJetStream(nc, config, logger);
     tracing = await startTracing({ serviceName: 'test', logger, spanProcessors: [new SimpleSpanProcessor(exporter)] });
-    bus = createEventBus({ nc, config, logger, tracer: tracing.tracer });
+    bus = createEventBus({ nc, config, logger, tracer: tracing.tracer, registry });
   });
   after(async () => {
     await nc?.drain();
@@ -85,6 +87,9 @@ describe('event bus over JetStream', { skip }, () => {
     }, 5_000, 'ack floor');
     await consumer.stop();
     assert.equal(seen.length, 1);
+    const text = await registry.metrics();
+    assert.match(text, /ferry_events_handled_total\{durable="ack-test",type="dev.ferry.refresh.requested.v1",result="ack",service="test"\} 1/);
+    assert.match(text, /ferry_events_published_total\{type="dev.ferry.refresh.requested.v1",result="ok",service="test"\} \d+/);
   });
 
   it('redelivers a nak-ed message after the requested delay', async () => {
@@ -234,6 +239,37 @@ describe('event bus over JetStream', { skip }, () => {
     await waitFor(() => got.length === 1, 9_000, 'delivery to the remaining replica');
     await b.stop();
     assert.ok(Date.now() - t0 < 3_000, `took ${Date.now() - t0} ms`);
+  });
+
+  it('updates an existing durable whose settings changed', async () => {
+    const a = await bus.consume({ durable: 'changing', filterSubject: 'gitops.refresh.requested.changing', ackWaitMs: 30_000 }, async () => ({ kind: 'ack' }));
+    await a.stop();
+    const b = await bus.consume(
+      { durable: 'changing', filterSubject: 'gitops.refresh.requested.changing', ackWaitMs: 2_000, maxDeliver: 5 },
+      async () => ({ kind: 'ack' }),
+    );
+    await b.stop();
+    const info = await (await jetstreamManager(nc)).consumers.info(config.streamName, 'changing');
+    assert.equal(info.config.ack_wait, 2_000 * 1e6);
+    assert.equal(info.config.max_deliver, 5);
+  });
+
+  it('stop() waits for the handler in flight and its ack', async () => {
+    let started = false;
+    let finished = false;
+    const consumer = await bus.consume({ durable: 'inflight', filterSubject: 'gitops.refresh.requested.inflight' }, async () => {
+      started = true;
+      await new Promise((r) => setTimeout(r, 300));
+      finished = true;
+      return { kind: 'ack' };
+    });
+    await bus.publish(EventType.RefreshRequested, 'inflight', refresh('inflight', 'i1'), { msgId: 'inflight-1' });
+    await waitFor(() => started, 5_000, 'handler start');
+    await consumer.stop();
+    assert.equal(finished, true);
+    const info = await (await jetstreamManager(nc)).consumers.info(config.streamName, 'inflight');
+    assert.equal(info.num_ack_pending, 0);
+    assert.equal(info.num_pending, 0);
   });
 
   it('stop() is idempotent and returns the same promise', async () => {

@@ -88,9 +88,9 @@ test('a Service keeps its allocated cluster IP when it is defaulted again withou
     metadata: { name, namespace: 'stable' },
     spec: { ports: [{ port: 80 }] },
   });
-  const first = defaulted(service('a')) as { spec: { clusterIP: string } };
-  const again = defaulted(service('a')) as { spec: { clusterIP: string } };
-  const other = defaulted(service('b')) as { spec: { clusterIP: string } };
+  const first = defaulted(service('a')) as unknown as { spec: { clusterIP: string } };
+  const again = defaulted(service('a')) as unknown as { spec: { clusterIP: string } };
+  const other = defaulted(service('b')) as unknown as { spec: { clusterIP: string } };
   assert.equal(again.spec.clusterIP, first.spec.clusterIP);
   assert.notEqual(other.spec.clusterIP, first.spec.clusterIP);
 });

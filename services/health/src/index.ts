@@ -1,5 +1,10 @@
-// The health service's public API. For now: the pure domain (assessment, aggregation, offline
-// assessment of manifest files). Service wiring is added beside these exports.
+// The health service's public API: the process (start, loadConfig) and the pure domain
+// (assessment, aggregation, offline assessment of manifest files).
+export { start, type HealthDeps, type HealthService } from './service.js';
+export { loadConfig, type HealthConfig } from './config.js';
+export { assessApp, LiveState, type AppHealth, type AppHealthInput, type LiveObject } from './app-health.js';
+export type { StoredHealthRecord } from './health-monitor.js';
+export { AssessmentResult } from './metrics.js';
 export { HealthStatus, healthOrder, isHealthStatus, isWorse, worst } from './domain/health-status.js';
 export {
   HealthAnnotation,

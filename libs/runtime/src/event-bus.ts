@@ -359,6 +359,10 @@ export function createEventBus(options: CreateEventBusOptions): EventBus {
           if (stopping || nc.isClosed()) break;
           failures++;
           log.warn({ err: error, worker: id }, 'pull failed, retrying');
+          if (/consumer (not found|deleted|is deleted)|stream not found/i.test(String((error as Error)?.message))) {
+            // Someone deleted the durable (or the stream was re-created): put it back.
+            await ensureConsumer(o).catch((e: unknown) => log.warn({ err: e }, 'cannot re-create consumer'));
+          }
           await delay(Math.min(5_000, 250 * 2 ** Math.min(failures, 5)));
         } finally {
           if (iter) pulls.delete(iter);

@@ -56,7 +56,8 @@ export async function connectNats(options: ConnectNatsOptions): Promise<NatsConn
     } catch (error) {
       lastError = error;
       if (Date.now() >= deadline) break;
-      await sleep(Math.min(2_000, 100 * 2 ** attempt));
+      // Not unref'd: during start nothing else may hold the event loop open.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)));
     }
   }
   if (nc === undefined) {

@@ -1,7 +1,7 @@
 export { ConfigError, createEnvReader, loadCommonConfig, LogLevel } from './config.js';
 export type { CommonConfig, CommonConfigOptions, ConfigProblem, EnvReader } from './config.js';
 
-export { createLogger, redactUrl, REDACT_PATHS } from './logger.js';
+export { createLogger, redactUrl, redactUrlsInText, REDACT_PATHS } from './logger.js';
 export type { CreateLoggerOptions, Logger } from './logger.js';
 
 export {

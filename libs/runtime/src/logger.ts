@@ -41,7 +41,34 @@ export const REDACT_PATHS: readonly string[] = Object.freeze([
   '*.headers["x-gitlab-token"]',
 ]);
 
-/** Creates the process's root logger: JSON lines, ISO time, secrets redacted. */
+const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi;
+
+/** Strips `user:pass@` from every URL inside a string (messages, error texts). */
+export function redactUrlsInText(text: string): string {
+  return text.includes('@') ? text.replace(URL_USERINFO, '$1') : text;
+}
+
+function scrub(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return redactUrlsInText(value);
+  if (depth <= 0 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return value; // the err serializer scrubs errors
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth - 1));
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth - 1);
+  return out;
+}
+
+function errSerializer(error: unknown): unknown {
+  if (!(error instanceof Error)) return scrub(error, 4);
+  return scrub({ ...stdSerializers.err(error) }, 4);
+}
+
+/**
+ * Creates the process's root logger: JSON lines, ISO time, level as a word, secrets redacted by
+ * path (REDACT_PATHS) and `user:pass@` stripped from URLs in messages, fields and errors.
+ */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const opts: LoggerOptions = {
     name: options.name,
@@ -50,10 +77,17 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     redact: { paths: [...REDACT_PATHS], censor: '[Redacted]' },
     formatters: {
       level: (label) => ({ level: label }),
+      log: (obj) => scrub(obj, 5) as Record<string, unknown>,
     },
     serializers: {
-      err: stdSerializers.err,
-      error: stdSerializers.err,
+      err: errSerializer,
+      error: errSerializer,
+    },
+    hooks: {
+      logMethod(args, method) {
+        const cleaned = args.map((a) => (typeof a === 'string' ? redactUrlsInText(a) : a)) as typeof args;
+        method.apply(this, cleaned);
+      },
     },
   };
   return options.destination ? pino(opts, options.destination) : pino(opts);

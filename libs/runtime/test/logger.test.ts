@@ -37,7 +37,18 @@ describe('logger', () => {
     assert.ok(out.includes('[Redacted]'));
   });
 
-  it('strips user:password from URLs', () => {
+  it('strips user:password from URLs in messages, fields and errors', () => {
+    const { logger, text, lines } = captureLogger('info');
+    const url = 'https://bot:hunter2@git.example.com/org/repo.git';
+    logger.info({ repoURL: url, nested: { list: [url] } }, `cloning ${url}`);
+    logger.error({ err: new Error(`fetch ${url} failed`) }, 'fetch failed');
+    assert.ok(!text().includes('hunter2'), text());
+    assert.equal(lines[0]!['repoURL'], 'https://git.example.com/org/repo.git');
+    assert.equal(lines[0]!['msg'], 'cloning https://git.example.com/org/repo.git');
+    assert.match(String((lines[1]!['err'] as { message: string }).message), /fetch https:\/\/git\.example\.com/);
+  });
+
+  it('redactUrl strips user:password from one URL', () => {
     assert.equal(redactUrl('https://user:hunter2@git.example.com/org/repo.git'), 'https://git.example.com/org/repo.git');
     assert.equal(redactUrl('nats://tok@127.0.0.1:4222'), 'nats://127.0.0.1:4222');
     assert.equal(redactUrl('https://git.example.com/r.git'), 'https://git.example.com/r.git');

@@ -21,6 +21,7 @@ const NETWORK_CODES = new Set([
 interface ErrorLike {
   name?: unknown;
   code?: unknown;
+  cause?: { code?: unknown; message?: unknown };
   message?: unknown;
   data?: { statusCode?: unknown; statusMessage?: unknown };
 }
@@ -29,10 +30,15 @@ interface ErrorLike {
  * A copy of a thrown value that is safe to keep as `cause` and to log: message and stack with
  * credentials stripped, `code` kept.
  */
-export function sanitizeCause(error: unknown): Error {
+export function sanitizeCause(error: unknown, depth = 0): Error {
   const e = (typeof error === 'object' && error !== null ? error : {}) as ErrorLike & { stack?: unknown };
   const message = redactCredentials(typeof e.message === 'string' ? e.message : String(error));
-  const copy = new Error(message) as Error & { code?: unknown };
+  const copy = new Error(
+    message,
+    e.cause !== undefined && depth < 3 ? { cause: sanitizeCause(e.cause, depth + 1) } : undefined,
+  ) as Error & {
+    code?: unknown;
+  };
   copy.name = typeof e.name === 'string' ? e.name : 'Error';
   if (e.code !== undefined) copy.code = e.code;
   if (typeof e.stack === 'string') copy.stack = redactCredentials(e.stack);
@@ -75,8 +81,15 @@ export function toGitError(error: unknown, repoURL: string, action: string, revi
   if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) {
     return new GitError(ErrorCode.GitUnreachable, `${action} ${repoURL}: ${e.code}: ${detail}`, context, { cause });
   }
+  // fetch() wraps network failures: TypeError('fetch failed') with the system error as its cause.
+  const inner = e.cause;
+  if (typeof inner?.code === 'string' && NETWORK_CODES.has(inner.code)) {
+    const innerMessage = redactCredentials(typeof inner.message === 'string' ? inner.message : '');
+    return new GitError(ErrorCode.GitUnreachable, `${action} ${repoURL}: ${inner.code}: ${innerMessage}`, context, { cause });
+  }
   if (e.code === 'SmartHttpError' || e.code === 'EmptyServerResponseError' || e.code === 'ParseError') {
     return new GitError(ErrorCode.GitUnreachable, `${action} ${repoURL}: not a Git smart-HTTP server: ${detail}`, context, { cause });
   }
-  return new GitError(ErrorCode.GitUnreachable, `${action} ${repoURL}: ${detail}`, context, { cause });
+  const innerDetail = typeof inner?.message === 'string' && inner.message !== '' ? `: ${redactCredentials(inner.message)}` : '';
+  return new GitError(ErrorCode.GitUnreachable, `${action} ${repoURL}: ${detail}${innerDetail}`, context, { cause });
 }

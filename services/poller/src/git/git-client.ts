@@ -3,7 +3,6 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import * as git from 'isomorphic-git';
-import nodeHttp from 'isomorphic-git/http/node';
 import type { AuthCallback, HttpClient } from 'isomorphic-git';
 import { ErrorCode } from '@ferry/contracts';
 import { GitError } from '../domain/errors.js';
@@ -12,6 +11,7 @@ import type { RefListing } from '../domain/refs.js';
 import { classifyRepoUrl, redactCredentials, repoKey } from '../domain/repo-url.js';
 import type { RepoLocation } from '../domain/repo-url.js';
 import { toGitError } from './errors.js';
+import { createHttpClient } from './http-client.js';
 import { findGitdir, listLocalRefs } from './local-repo.js';
 import { materialiseTree } from './materialise.js';
 
@@ -35,8 +35,10 @@ export interface GitLogger {
 export interface GitClientOptions {
   /** Directory for mirrors (`repos/<hash>`) and checked-out trees (`trees/<commit>`); created on demand. Required. */
   cacheDir: string;
-  /** isomorphic-git HTTP client. Default `isomorphic-git/http/node`. */
+  /** isomorphic-git HTTP client. Default: Node's fetch with an idle timeout (`createHttpClient`). */
   http?: HttpClient;
+  /** For the default HTTP client: abort a request after this many milliseconds without data. Default 60 000. */
+  idleTimeoutMs?: number;
   /**
    * Credentials for an HTTP(S) repository, asked with its credential-free URL when the server
    * requests authentication. Default: none (credentials embedded in the URL are used if present).
@@ -74,7 +76,7 @@ export interface GitClient {
 /** Creates a {@link GitClient}. No I/O happens until the first call. */
 export function createGitClient(options: GitClientOptions): GitClient {
   const cacheDir = options.cacheDir;
-  const http = options.http ?? nodeHttp;
+  const http = options.http ?? createHttpClient(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs });
   const logger = options.logger;
   const locks = new Map<string, Promise<void>>();
   const objectCaches = new Map<string, object>();

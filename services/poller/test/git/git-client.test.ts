@@ -294,3 +294,29 @@ async function rmTree(dir: string): Promise<void> {
   const { rm } = await import('node:fs/promises');
   await rm(dir, { recursive: true, force: true });
 }
+
+describe('a server that stalls', () => {
+  test('a request with no data for idleTimeoutMs fails with FERRY_ERR_GIT_UNREACHABLE instead of hanging', async () => {
+    const { createServer } = await import('node:http');
+    const held: Array<{ destroy(): void }> = [];
+    const server = createServer((req) => {
+      held.push(req.socket); // accept, never answer
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const tmp = await tempDir('ferry-poller-stall');
+    try {
+      const { client } = recordingClient(tmp.path, { idleTimeoutMs: 300 });
+      const started = Date.now();
+      await assert.rejects(
+        client.listRefs(`http://127.0.0.1:${port}/repo.git`),
+        (error: unknown) => isGitError('FERRY_ERR_GIT_UNREACHABLE')(error) && /300 ms/.test((error as Error).message),
+      );
+      assert.ok(Date.now() - started < 5000);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await tmp.cleanup();
+    }
+  });
+});

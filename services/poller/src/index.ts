@@ -13,6 +13,8 @@ export { normaliseAppPath, sourceSettings, sourceSettingsHash } from './domain/s
 export type { DirectorySourceOptions, SourceSettings, SourceSpec } from './domain/source.js';
 export { artifactKey } from './domain/artifact-key.js';
 export { createGitClient, GitRequestKind } from './git/git-client.js';
+export { createHttpClient } from './git/http-client.js';
+export type { HttpClientOptions } from './git/http-client.js';
 export type { GitClient, GitClientOptions, GitCredentials, GitLogger } from './git/git-client.js';
 export { render, Renderer } from './render/render.js';
 export type { RenderOptions, RenderResult } from './render/render.js';

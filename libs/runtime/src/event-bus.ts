@@ -10,7 +10,7 @@ import {
 import type { ConsumerConfig, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Context, Tracer } from '@opentelemetry/api';
-import { createEvent, decodeEvent, ErrorCode, eventSubject, FerryError } from '@ferry/contracts';
+import { createEvent, decodeEvent, ErrorCode, eventSubject, FerryError, isEventType } from '@ferry/contracts';
 import type { CloudEvent, EventType } from '@ferry/contracts';
 import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
@@ -157,6 +157,7 @@ export function createEventBus(options: CreateEventBusOptions): EventBus {
 
   async function publish(type: string, app: string, data: unknown, opts: PublishOptions): Promise<void> {
     // Validation errors are the caller's bug: no retry (createEvent throws FERRY_ERR_EVENT_INVALID).
+    if (!isEventType(type)) throw new FerryError(ErrorCode.EventInvalid, `unknown event type ${JSON.stringify(type)}`);
     const event = createEvent(type as EventType, { source: opts.source ?? source, app, data: data as never, id: opts.msgId });
     const subject = eventSubject(config.subjectPrefix, type as EventType, app);
     const payload = JSON.stringify(event);
@@ -335,7 +336,7 @@ export function createEventBus(options: CreateEventBusOptions): EventBus {
 
     async function worker(id: number): Promise<void> {
       let failures = 0;
-      while (!stopping && !nc.isClosed()) {
+      while (!stopping && !nc.isClosed() && !nc.isDraining()) {
         let iter: ConsumerMessages | undefined;
         try {
           iter = await consumer.fetch({ max_messages: 1, expires });
@@ -356,7 +357,7 @@ export function createEventBus(options: CreateEventBusOptions): EventBus {
           }
           failures = 0;
         } catch (error) {
-          if (stopping || nc.isClosed()) break;
+          if (stopping || nc.isClosed() || nc.isDraining()) break;
           failures++;
           log.warn({ err: error, worker: id }, 'pull failed, retrying');
           if (/consumer (not found|deleted|is deleted)|stream not found/i.test(String((error as Error)?.message))) {

@@ -61,6 +61,10 @@ describe('event bus over JetStream', { skip }, () => {
       bus.publish(EventType.RefreshRequested, 'bad', { app: 'bad' }, { msgId: 'bad-1' }),
       (e: unknown) => e instanceof FerryError && e.code === ErrorCode.EventInvalid,
     );
+    await assert.rejects(
+      bus.publish('dev.ferry.nothing.v1', 'bad', {}, { msgId: 'bad-2' }),
+      (e: unknown) => e instanceof FerryError && e.code === ErrorCode.EventInvalid,
+    );
     assert.equal(await streamMessages('gitops.refresh.requested.bad'), 0);
   });
 

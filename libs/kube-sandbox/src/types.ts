@@ -48,6 +48,8 @@ export interface ResourceType {
   shortNames: readonly string[];
   verbs: readonly string[];
   subresources: { status: boolean; scale: boolean };
+  /** Discovery categories (e.g. "all"); absent means none. */
+  categories?: readonly string[];
 }
 
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';

@@ -5,6 +5,7 @@ export { createLogger, redactUrl, redactUrlsInText, REDACT_PATHS } from './logge
 export type { CreateLoggerOptions, Logger } from './logger.js';
 
 export {
+  closeNats,
   connectNats,
   EVENT_STREAM_DUPLICATE_WINDOW_MS,
   EVENT_STREAM_MAX_AGE_MS,

@@ -257,3 +257,26 @@ async function ensureStream(
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
+
+/**
+ * Drains `nc` (flushes pending publishes and acks, lets subscriptions finish) and closes it; if the
+ * drain takes longer than `timeoutMs`, closes it anyway. Safe on a closed or draining connection.
+ * Never rejects. The "drain NATS" step of a staged close.
+ */
+export async function closeNats(nc: NatsConnection, timeoutMs = 5_000): Promise<void> {
+  if (nc.isClosed()) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    timer.unref();
+  });
+  try {
+    const drain = nc.isDraining() ? nc.closed().then(() => 'done' as const) : nc.drain().then(() => 'done' as const);
+    const result = await Promise.race([drain.catch(() => 'done' as const), timedOut]);
+    if (result === 'timeout' && !nc.isClosed()) await nc.close();
+  } catch {
+    if (!nc.isClosed()) await nc.close().catch(() => undefined);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}

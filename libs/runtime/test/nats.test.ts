@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { ErrorCode, FerryError } from '@ferry/contracts';
-import { connectNats, natsNames, provisionJetStream } from '../src/nats.js';
+import { closeNats, connectNats, natsNames, provisionJetStream } from '../src/nats.js';
 import type { NatsConnection } from '../src/nats.js';
 import { captureLogger } from './helpers/logs.js';
 import { natsServerMissing, startNatsServer } from './helpers/nats-server.js';
@@ -76,6 +76,17 @@ describe('NATS connection and provisioning', { skip }, () => {
     await provisionJetStream(nc, config, logger);
     assert.equal((await jsm.streams.info(config.streamName)).config.max_age, 7 * 24 * 3600 * 1e9);
     assert.equal((await jsm.streams.info(`KV_${natsNames(config).buckets.apps}`)).config.max_msgs_per_subject, 1);
+  });
+
+  it('closeNats drains and closes, and is safe to call again', async () => {
+    const nc = await connectNats({ servers: [server.url], name: 'closer', logger });
+    let got = 0;
+    nc.subscribe('x.y', { callback: () => void got++ });
+    nc.publish('x.y');
+    await closeNats(nc, 2_000);
+    assert.equal(nc.isClosed(), true);
+    assert.equal(got, 1, 'drain delivered the pending message');
+    await closeNats(nc, 2_000);
   });
 
   it('fails to connect to a server that is not there with FERRY_ERR_MESSAGING_UNAVAILABLE', async () => {

@@ -46,7 +46,7 @@ export {
   startTracing,
   withSpan,
 } from './tracing.js';
-export type { Context, Span, StartTracingOptions, Tracer, Tracing } from './tracing.js';
+export type { Context, Span, SpanAttribute as SpanAttributeName, StartTracingOptions, Tracer, Tracing } from './tracing.js';
 
 export { Counter, createMetricsRegistry, Gauge, Histogram, Registry } from './metrics.js';
 export type { CreateMetricsRegistryOptions } from './metrics.js';

@@ -3,7 +3,7 @@ import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
 
-export interface LoggerOptions_ {
+export interface CreateLoggerOptions {
   /** Logger name (usually the service name); appears as `name` on every line. */
   name: string;
   /** pino level: fatal, error, warn, info, debug, trace, silent. */
@@ -11,7 +11,6 @@ export interface LoggerOptions_ {
   /** Where lines go; default stdout. Tests pass a stream to capture output. */
   destination?: DestinationStream;
 }
-export type CreateLoggerOptions = LoggerOptions_;
 
 /**
  * Paths pino censors (value replaced by `[Redacted]`). Covers top-level and one level of nesting;

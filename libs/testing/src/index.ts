@@ -19,3 +19,5 @@ export { startTraceReceiver, flattenTraceRequest } from './trace-receiver.js';
 export type { TraceReceiver, ReceivedSpan } from './trace-receiver.js';
 export { startServiceProcess } from './service-process.js';
 export type { ServiceProcess, ServiceProcessOptions } from './service-process.js';
+export { startSandbox } from '@ferry/kube-sandbox';
+export type { Sandbox, SandboxOptions } from '@ferry/kube-sandbox';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { EventType, decodeEvent, type CloudEvent, type ComparisonStatusRecord, type HealthChanged, type SyncEvent } from '@ferry/contracts';
-import { resolveClusters, withTracking, type ClusterClient, type ClusterRegistry, type KubeObject } from '@ferry/kube';
+import { resolveClusters, type ClusterClient, type ClusterRegistry } from '@ferry/kube';
 import { startSandbox } from '@ferry/kube-sandbox';
 import {
   createEventBus,
@@ -20,54 +20,11 @@ import {
 } from '@ferry/runtime';
 import { startNatsServer, waitUntil, type NatsServerHandle } from '@ferry/testing';
 import { loadConfig, start, type HealthService, type StoredHealthRecord } from '../../src/index.js';
+import { application, deployment, deploymentId, syncSucceeded } from './helpers.js';
 
 type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
 
 const logger = createLogger({ name: 'health-test', level: 'silent' });
-
-function application(name: string): unknown {
-  return {
-    apiVersion: 'argoproj.io/v1alpha1',
-    kind: 'Application',
-    metadata: { name, namespace: 'argocd' },
-    spec: {
-      project: 'default',
-      source: { repoURL: 'https://git.example.invalid/apps.git', targetRevision: 'main', path: name },
-      destination: { server: 'https://kubernetes.default.svc', namespace: 'default' },
-    },
-  };
-}
-
-function deployment(app: string, name: string, image: string, replicas = 2): KubeObject {
-  return withTracking(app, {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: 'default' },
-    spec: {
-      replicas,
-      progressDeadlineSeconds: 10,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image }] } },
-    },
-  });
-}
-
-const deploymentId = (name: string) => ({ group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'default', name });
-
-function syncSucceeded(app: string, revision: string, names: string[]): SyncEvent {
-  const at = new Date().toISOString();
-  return {
-    app,
-    syncId: `${app}-${revision.slice(0, 6)}`,
-    revision,
-    trigger: 'automated',
-    phase: 'Succeeded',
-    message: 'successfully synced',
-    startedAt: at,
-    finishedAt: at,
-    resources: names.map((n) => ({ ...deploymentId(n), status: 'Synced' as const, message: 'applied' })),
-  };
-}
 
 interface Received {
   event: CloudEvent<HealthChanged>;

@@ -174,7 +174,15 @@ export class KubeTransport {
           while (newline >= 0) {
             const line = buffered.slice(0, newline).trim();
             buffered = buffered.slice(newline + 1);
-            if (line) onLine(line);
+            if (line) {
+              try {
+                onLine(line);
+              } catch (error) {
+                // A throwing handler ends the stream and rejects with its error, never an uncaught exception.
+                request.destroy(error instanceof Error ? error : new Error(String(error)));
+                return;
+              }
+            }
             newline = buffered.indexOf('\n');
           }
         });
@@ -195,7 +203,12 @@ export class KubeTransport {
             return;
           }
           const rest = buffered.trim();
-          if (rest) onLine(rest);
+          try {
+            if (rest) onLine(rest);
+          } catch (error) {
+            reject(error);
+            return;
+          }
           resolve({ status, body: undefined });
         });
         response.on('aborted', () => {

@@ -192,16 +192,30 @@ class KindWatcher {
         const started = Date.now();
         const timeoutSeconds = Math.round(this.options.watchTimeoutSeconds * (1 + Math.random() * 0.5));
         let events = 0;
-        await this.client.watch(
-          this.resource,
-          { resourceVersion: this.resourceVersion, timeoutSeconds },
-          (event) => {
-            if (this.stopped) return;
-            this.handle(event);
-            events++;
-          },
-          this.abort.signal,
-        );
+        // A watch ERROR event (410 Expired, …) ends this request; the loop decides what comes next.
+        let streamError: unknown;
+        const thisWatch = new AbortController();
+        const signal = AbortSignal.any([this.abort.signal, thisWatch.signal]);
+        try {
+          await this.client.watch(
+            this.resource,
+            { resourceVersion: this.resourceVersion, timeoutSeconds },
+            (event) => {
+              if (this.stopped || streamError !== undefined) return;
+              try {
+                this.handle(event);
+                events++;
+              } catch (error) {
+                streamError = error;
+                thisWatch.abort(error);
+              }
+            },
+            signal,
+          );
+        } catch (error) {
+          throw streamError ?? error;
+        }
+        if (streamError !== undefined) throw streamError;
         // The server ended the watch (timeout, restart, load balancing): resume from the last
         // resourceVersion at once, unless watches keep ending without doing anything.
         progressed = events > 0 || Date.now() - started >= 1000;

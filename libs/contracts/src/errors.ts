@@ -78,6 +78,12 @@ export const ErrorCode = {
   /** The API server refused Ferry's credentials (401) or the operation (403). */
   KubeUnauthorized: 'FERRY_ERR_KUBE_UNAUTHORIZED',
 
+  // differ
+  /** The artifact a revision.detected names is not in the artifact store (deleted, or the store was reset); the differ reports the app Unknown until the poller renders it again. */
+  DiffArtifactMissing: 'FERRY_ERR_DIFF_ARTIFACT_MISSING',
+  /** The stored artifact is not a rendered set (`{ objects: [{ object }] }` of objects with apiVersion, kind and metadata.name). */
+  DiffArtifactInvalid: 'FERRY_ERR_DIFF_ARTIFACT_INVALID',
+
   // notifier
   /** The notifier config file (FERRY_NOTIFIER_CONFIG) is invalid; each problem names file, line and field. */
   NotifierConfigInvalid: 'FERRY_ERR_NOTIFIER_CONFIG_INVALID',

@@ -18,6 +18,12 @@ export interface ApplyOptions {
   dryRun?: boolean;
 }
 
+export interface WriteOptions {
+  /** Field manager recorded in managedFields. Default `ferry`. */
+  fieldManager?: string;
+  dryRun?: boolean;
+}
+
 export interface DeleteOptions {
   /** Garbage-collection policy for dependents; default the server's (Background for most kinds). */
   propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
@@ -76,6 +82,17 @@ export interface ClusterClient {
    * Namespaced kinds need `metadata.namespace`; a namespace on a cluster-scoped kind is dropped.
    */
   apply(object: KubeObject, options?: ApplyOptions): Promise<KubeObject>;
+  /**
+   * Creates the object (POST); `metadata.generateName` works (hooks). AlreadyExists is
+   * FERRY_ERR_KUBE_CONFLICT. Server-owned metadata and `status` are stripped as for apply.
+   */
+  create(object: KubeObject, options?: WriteOptions): Promise<KubeObject>;
+  /**
+   * Replaces the object (PUT, Argo CD's `Replace=true`): fields absent from `object` are removed.
+   * Without `metadata.resourceVersion` the replace is unconditional; with it, a stale version is
+   * FERRY_ERR_KUBE_CONFLICT. NotFound is FERRY_ERR_KUBE_NOT_FOUND.
+   */
+  replace(object: KubeObject, options?: WriteOptions): Promise<KubeObject>;
   /** Deletes the object; true when it existed (NotFound is success: false). */
   delete(ref: ObjectRef, options?: DeleteOptions): Promise<boolean>;
   /** Creates the namespace when it does not exist; true when it was created now. */
@@ -279,6 +296,42 @@ class Client implements ClusterClient {
       body: applyBody(object, { clusterScoped: !resource.namespaced }),
     });
     if ((result.status !== 200 && result.status !== 201) || !isKubeObject(result.body)) throw this.fail('apply', described, result);
+    return result.body;
+  }
+
+  async create(object: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+    const ref = refOf(object);
+    const described = describeRef({ ...ref, name: ref.name || `${object.metadata.generateName ?? ''}*` });
+    if (!object.apiVersion || !object.kind) throw this.invalid('create', described, 'apiVersion and kind are required');
+    const resource = await this.resourceFor(object.apiVersion, object.kind);
+    if (!ref.name && !object.metadata.generateName) throw this.invalid('create', described, 'metadata.name or metadata.generateName is required');
+    if (resource.namespaced && !ref.namespace) throw this.invalid('create', described, `${object.kind} is namespaced and no namespace was given`);
+    const result = await this.send('create', described, {
+      method: 'POST',
+      path: resourcePath(resource, ref.namespace),
+      query: { fieldManager: options.fieldManager ?? DEFAULT_FIELD_MANAGER, dryRun: options.dryRun ? 'All' : undefined },
+      body: applyBody(object, { clusterScoped: !resource.namespaced }),
+    });
+    if ((result.status !== 201 && result.status !== 200 && result.status !== 202) || !isKubeObject(result.body)) throw this.fail('create', described, result);
+    return result.body;
+  }
+
+  async replace(object: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+    const ref = refOf(object);
+    const described = describeRef(ref);
+    if (!object.apiVersion || !object.kind) throw this.invalid('replace', described, 'apiVersion and kind are required');
+    const resource = await this.resourceFor(object.apiVersion, object.kind);
+    const namespace = this.checkRef('replace', ref, resource);
+    const body = applyBody(object, { clusterScoped: !resource.namespaced });
+    const resourceVersion = object.metadata.resourceVersion;
+    if (resourceVersion) body.metadata.resourceVersion = resourceVersion;
+    const result = await this.send('replace', described, {
+      method: 'PUT',
+      path: resourcePath(resource, namespace, ref.name),
+      query: { fieldManager: options.fieldManager ?? DEFAULT_FIELD_MANAGER, dryRun: options.dryRun ? 'All' : undefined },
+      body,
+    });
+    if ((result.status !== 200 && result.status !== 201) || !isKubeObject(result.body)) throw this.fail('replace', described, result);
     return result.body;
   }
 

@@ -9,6 +9,7 @@ export {
   type DeleteOptions,
   type ListOptions,
   type ListResult,
+  type WriteOptions,
   type RawWatchEvent,
   type WatchStreamOptions,
 } from './client.js';

@@ -184,6 +184,30 @@ describe('ClusterClient against the sandbox cluster', () => {
     assert.match(resourceVersion, /^\d+$/);
   });
 
+  it('creates objects, generated names included, and reports AlreadyExists as a conflict', async () => {
+    await client.ensureNamespace('create');
+    const hook = await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'hook-', namespace: 'create' }, data: { a: '1' } });
+    assert.match(hook.metadata.name ?? '', /^hook-.+/);
+    const named = await client.create(configMap('create', 'named', { a: '1' }));
+    assert.equal(named.metadata.name, 'named');
+    await rejectsWith(client.create(configMap('create', 'named', { a: '2' })), ErrorCode.KubeConflict);
+    const dry = await client.create(configMap('create', 'dry', {}), { dryRun: true });
+    assert.equal(dry.metadata.name, 'dry');
+    assert.equal(await client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'create', name: 'dry' }), undefined);
+  });
+
+  it('replaces an object whole, removing fields the new body lacks, and refuses a stale resourceVersion', async () => {
+    await client.ensureNamespace('replace');
+    // Written by another manager: an apply by Ferry would leave `b` alone, a replace removes it.
+    const first = await client.apply(configMap('replace', 'cm', { a: '1', b: '2' }), { fieldManager: 'someone-else' });
+    const replaced = await client.replace(configMap('replace', 'cm', { a: '3' }));
+    assert.deepEqual(replaced.data, { a: '3' });
+    const stale = configMap('replace', 'cm', { a: '4' });
+    stale.metadata.resourceVersion = first.metadata.resourceVersion;
+    await rejectsWith(client.replace(stale), ErrorCode.KubeConflict);
+    await rejectsWith(client.replace(configMap('replace', 'absent', {})), ErrorCode.KubeNotFound);
+  });
+
   it('deletes an object, and treats deleting a missing one as success', async () => {
     await client.ensureNamespace('delete');
     await client.apply(configMap('delete', 'cm', {}));

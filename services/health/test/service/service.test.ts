@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -18,7 +19,7 @@ import {
   type JsonKv,
   type Tracing,
 } from '@ferry/runtime';
-import { startNatsServer, waitUntil, type NatsServerHandle } from '@ferry/testing';
+import { findExecutable, startNatsServer, waitUntil, type NatsServerHandle } from '@ferry/testing';
 import { loadConfig, start, type HealthService, type StoredHealthRecord } from '../../src/index.js';
 import { application, deployment, deploymentId, syncSucceeded } from './helpers.js';
 
@@ -140,6 +141,17 @@ describe('health service (real nats-server, sandbox cluster)', () => {
     assert.match(metrics, /ferry_health_app_status\{app="web",status="Healthy",service="health"\} 1/);
     assert.match(metrics, /ferry_health_app_status\{app="web",status="Progressing",service="health"\} 0/);
     assert.match(metrics, /ferry_health_assessment_duration_seconds_count\{service="health"\} [1-9]/);
+  });
+
+  it('serves metrics that promtool accepts', async (t) => {
+    const promtool = findExecutable('promtool');
+    if (!promtool) {
+      t.skip('promtool not found (apt-get install -y prometheus)');
+      return;
+    }
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    const result = spawnSync(promtool, ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+    assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
   });
 
   it('ends Degraded when the pods crash-loop past the progress deadline', async () => {

@@ -20,3 +20,27 @@ export { render, Renderer } from './render/render.js';
 export type { RenderOptions, RenderResult } from './render/render.js';
 export { findKustomizeTool, KUSTOMIZATION_FILES } from './render/kustomize.js';
 export type { KustomizeTool } from './render/kustomize.js';
+// The service process.
+export { start } from './service.js';
+export type { PollerDeps, PollerService } from './service.js';
+export { createGitCredentialStore, loadConfig } from './config.js';
+export type { GitCredentialStore, PollerConfig } from './config.js';
+export { createPollerMetrics, ReconcileResult } from './metrics.js';
+export type { PollerMetrics } from './metrics.js';
+export { ATTR_FERRY_REPO, createSourcePoller } from './source-poller.js';
+export type { AppPollOutcome, Artifact, PollRequest, SourcePoller, SourcePollerOptions } from './source-poller.js';
+export { REFRESH_DURABLE, REFRESH_MAX_ATTEMPTS, createRefreshHandler, refreshFilter } from './handlers/refresh-requested.js';
+export type { RefreshHandlerOptions } from './handlers/refresh-requested.js';
+export {
+  detectedMessageId,
+  failedMessageId,
+  failureConditionMessage,
+  groupByRepository,
+  isTransientSourceError,
+  nextPollDelayMs,
+  renderProblems,
+  shouldAnnounce,
+  shouldAnnounceFailure,
+  withComparisonError,
+  withoutComparisonError,
+} from './domain/detection.js';

@@ -6,6 +6,7 @@ import type { ComparisonStatusRecord, OperationStatusRecord } from '@ferry/contr
 import { resolveClusters } from '@ferry/kube';
 import type { ClusterRegistry } from '@ferry/kube';
 import {
+  closeNats,
   connectNats,
   createCloser,
   createEventBus,
@@ -16,7 +17,6 @@ import {
   provisionJetStream,
   startHttpServer,
   startTracing,
-  withTimeout,
 } from '@ferry/runtime';
 import type { EventConsumer, HttpServer, KvWatch, Logger, NatsConnection, Registry, Tracing } from '@ferry/runtime';
 import { createClusterWatches } from './cluster-watches.js';
@@ -87,14 +87,7 @@ export async function start(config: HealthConfig, deps: HealthDeps = {}): Promis
       ['in-flight assessments', async () => monitor?.close(config.shutdownGraceMs)],
       ['watch caches', async () => watches?.close()],
       ['clusters', async () => (deps.clusters === undefined ? clusters?.close() : undefined)],
-      [
-        'nats',
-        async () => {
-          if (!nc || nc.isClosed()) return;
-          const drained = await withTimeout(nc.drain(), config.shutdownGraceMs);
-          if (!drained) await nc.close();
-        },
-      ],
+      ['nats', async () => (nc ? closeNats(nc, config.shutdownGraceMs) : undefined)],
       ['tracing', async () => (ownTracing ? tracing.shutdown() : tracing.forceFlush())],
       ['http', async () => http?.close()],
     ],

@@ -191,4 +191,12 @@ describe('health service (real nats-server, sandbox cluster)', () => {
     assert.deepEqual(record.resources.map((r) => [r.name, r.status]), [['gone', 'Missing']]);
     await waitUntil(() => statusesOf('gone').at(-1) === 'Missing', { message: 'health.changed Missing' });
   });
+
+  it('forgets an app deleted from ferry-apps: its record and its metric series go', async () => {
+    await waitUntil(async () => (await healthKv.get('gone')) !== undefined, { message: 'gone has a record' });
+    await appsKv.delete('gone');
+    await waitUntil(async () => (await healthKv.get('gone')) === undefined, { message: 'gone record deleted' });
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    assert.doesNotMatch(metrics, /ferry_health_app_status\{app="gone"/);
+  });
 });

@@ -280,7 +280,8 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): NotifyPr
         const outcome = await deliver(f, next, event, log.child({ trigger: f.trigger }));
         if (outcome.kind === 'busy') {
           metrics.events.inc({ type: event.type, outcome: 'nak' });
-          return HandlerResult.nak(Math.min(outcome.retryInMs, 30_000));
+          // Short naks: the other owner usually finishes well before its (worst-case) lease ends.
+          return HandlerResult.nak(Math.min(outcome.retryInMs, 2_000));
         }
         if (outcome.kind === 'aborted') {
           metrics.events.inc({ type: event.type, outcome: 'nak' });

@@ -21,6 +21,13 @@ export interface HttpRequest {
 type Query = HttpRequest['query'];
 
 /**
+ * Connections per cluster for ordinary requests. Bounded so a burst of requests queues on warm
+ * connections instead of opening hundreds of TLS sessions. Watches use their own, unbounded pool:
+ * each holds a connection for minutes and must never starve (or be starved by) requests.
+ */
+const MAX_SOCKETS = 64;
+
+/**
  * HTTP to one cluster's API server with the kubeconfig's credentials (client-node's KubeConfig does
  * auth: tokens, token files, exec plugins, client certificates, CA). Requests go through one
  * keep-alive agent per cluster — client-node builds a new agent per request, which costs a TLS
@@ -32,6 +39,7 @@ export class KubeTransport {
   private readonly kc: KubeConfig;
   private readonly defaultTimeoutMs: number;
   private agent: http.Agent | undefined;
+  private watchAgent: http.Agent | undefined;
   private readonly requests = new Set<http.ClientRequest>();
 
   constructor(kc: KubeConfig, options: { requestTimeoutMs: number }) {
@@ -42,7 +50,7 @@ export class KubeTransport {
     this.defaultTimeoutMs = options.requestTimeoutMs;
   }
 
-  private async prepare(): Promise<{ headers: Record<string, string>; agent: http.Agent; auth: string | undefined }> {
+  private async prepare(pool: 'request' | 'watch'): Promise<{ headers: Record<string, string>; agent: http.Agent; auth: string | undefined }> {
     const opts: https.RequestOptions = {};
     const plainHttp = this.server.startsWith('http:');
     try {
@@ -59,18 +67,23 @@ export class KubeTransport {
     }
     const proxied = Boolean(this.kc.getCurrentCluster()?.proxyUrl);
     if (proxied && opts.agent instanceof http.Agent) return { headers, agent: opts.agent, auth: opts.auth ?? undefined };
-    if (!this.agent) {
-      this.agent = plainHttp
-        ? new http.Agent({ keepAlive: true })
+    const create = (maxSockets: number): http.Agent =>
+      plainHttp
+        ? new http.Agent({ keepAlive: true, maxSockets })
         : new https.Agent({
             keepAlive: true,
+            maxSockets,
             ...(opts.ca ? { ca: opts.ca } : {}),
             ...(opts.cert ? { cert: opts.cert } : {}),
             ...(opts.key ? { key: opts.key } : {}),
             ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
             ...(opts.servername ? { servername: opts.servername } : {}),
           });
+    if (pool === 'watch') {
+      this.watchAgent ??= create(Infinity);
+      return { headers, agent: this.watchAgent, auth: opts.auth ?? undefined };
     }
+    this.agent ??= create(MAX_SOCKETS);
     return { headers, agent: this.agent, auth: opts.auth ?? undefined };
   }
 
@@ -84,7 +97,7 @@ export class KubeTransport {
 
   /** One request; resolves with any HTTP status, rejects only when no response came. */
   async request(req: HttpRequest): Promise<HttpResult> {
-    const { headers, agent, auth } = await this.prepare();
+    const { headers, agent, auth } = await this.prepare('request');
     const url = this.url(req.path, req.query);
     const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
     const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
@@ -141,7 +154,7 @@ export class KubeTransport {
    * body. Rejects on network failure or when `signal` aborts.
    */
   async stream(path: string, query: Query, onLine: (line: string) => void, signal: AbortSignal): Promise<HttpResult> {
-    const { headers, agent, auth } = await this.prepare();
+    const { headers, agent, auth } = await this.prepare('watch');
     const url = this.url(path, query);
     return new Promise<HttpResult>((resolve, reject) => {
       if (signal.aborted) {
@@ -226,5 +239,7 @@ export class KubeTransport {
     this.requests.clear();
     this.agent?.destroy();
     this.agent = undefined;
+    this.watchAgent?.destroy();
+    this.watchAgent = undefined;
   }
 }

@@ -84,6 +84,16 @@ export const ErrorCode = {
   /** The stored artifact is not a rendered set (`{ objects: [{ object }] }` of objects with apiVersion, kind and metadata.name). */
   DiffArtifactInvalid: 'FERRY_ERR_DIFF_ARTIFACT_INVALID',
 
+  // applier
+  /** A sync would prune every resource of the app (its source renders nothing) and `syncPolicy.automated.allowEmpty` is not set; nothing was applied or deleted. */
+  SyncPruneRefused: 'FERRY_ERR_SYNC_PRUNE_REFUSED',
+  /** One or more resources of a sync could not be applied or pruned; the sync's per-resource results carry each server message. */
+  SyncResourceFailed: 'FERRY_ERR_SYNC_RESOURCE_FAILED',
+  /** The artifact a diff.computed names is not in the artifact store (deleted, or the store was reset); the sync fails until the poller renders it again. */
+  SyncArtifactMissing: 'FERRY_ERR_SYNC_ARTIFACT_MISSING',
+  /** The stored artifact is not a rendered set (`{ objects: [{ object }] }` of objects with apiVersion, kind and metadata.name). */
+  SyncArtifactInvalid: 'FERRY_ERR_SYNC_ARTIFACT_INVALID',
+
   // notifier
   /** The notifier config file (FERRY_NOTIFIER_CONFIG) is invalid; each problem names file, line and field. */
   NotifierConfigInvalid: 'FERRY_ERR_NOTIFIER_CONFIG_INVALID',

@@ -58,7 +58,7 @@ describe('health service (real nats-server, sandbox cluster)', () => {
   });
 
   before(async () => {
-    [nats, sandbox] = await Promise.all([startNatsServer(), startSandbox({ rolloutMs: 150, progressDeadlineScaleMs: 100 })]);
+    [nats, sandbox] = await Promise.all([startNatsServer(), startSandbox({ rolloutMs: 300, progressDeadlineScaleMs: 100 })]);
     clusters = resolveClusters({ kubeconfigPath: sandbox.kubeconfigPath, env: {} });
     kube = clusters.defaultClient();
     const config = loadConfig(env(nats.url, sandbox.kubeconfigPath));

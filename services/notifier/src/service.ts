@@ -1,5 +1,6 @@
 import { EventType, eventFilter } from '@ferry/contracts';
 import {
+  closeNats,
   connectNats,
   createCloser,
   createEventBus,
@@ -86,7 +87,7 @@ export async function start(config: NotifierConfig, deps: NotifierDeps = {}): Pr
           }
         },
       ],
-      ['nats', async () => void (nc && !nc.isClosed() ? await nc.drain() : undefined)],
+      ['nats', async () => void (nc ? await closeNats(nc) : undefined)],
       ['tracing', async () => void (tracing ? await tracing.shutdown() : undefined)],
       ['http', async () => void (http ? await http.close() : undefined)],
     ],

@@ -60,6 +60,10 @@ export function createPollerMetrics(registry: Registry): PollerMetrics {
       }),
     apps:
       existing('ferry_poller_apps') ??
-      new Gauge({ name: 'ferry_poller_apps', help: 'Applications the poller knows (valid entries of the apps bucket).', registers: [registry] }),
+      new Gauge({
+        name: 'ferry_poller_apps',
+        help: 'Applications the poller knows (valid entries of the apps bucket).',
+        registers: [registry],
+      }),
   };
 }

@@ -319,7 +319,13 @@ export function createSourcePoller(options: SourcePollerOptions): SourcePoller {
       const fields = { code, revision, repo, problems: problems.length, announced: announce };
       if (transient) log.warn(fields, `source unreachable: ${error.message}`);
       else log.warn(fields, `source failed: ${conditionMessage}`);
-      return { app: name, result: ReconcileResult.Failed, ...(revision === undefined ? {} : { revision }), error: { code, message: error.message }, transient };
+      return {
+        app: name,
+        result: ReconcileResult.Failed,
+        ...(revision === undefined ? {} : { revision }),
+        error: { code, message: error.message },
+        transient,
+      };
     }
   }
 

@@ -56,7 +56,9 @@ export function shouldAnnounceFailure(
 /** The problems of a render failure as events and status carry them (line omitted when unknown). */
 export function renderProblems(error: unknown): RenderProblem[] {
   if (!(error instanceof ManifestParseError)) return [];
-  return error.problems.map((p) => (p.line > 0 ? { file: p.file, line: p.line, message: p.message } : { file: p.file, message: p.message }));
+  return error.problems.map((p) =>
+    p.line > 0 ? { file: p.file, line: p.line, message: p.message } : { file: p.file, message: p.message },
+  );
 }
 
 /** Problems spelled out in a condition message at most. */
@@ -68,7 +70,9 @@ const CONDITION_PROBLEM_LIMIT = 10;
  */
 export function failureConditionMessage(error: { message: string }, problems: readonly RenderProblem[]): string {
   if (problems.length === 0) return error.message;
-  const shown = problems.slice(0, CONDITION_PROBLEM_LIMIT).map((p) => formatProblem({ file: p.file, line: p.line ?? 0, message: p.message }));
+  const shown = problems
+    .slice(0, CONDITION_PROBLEM_LIMIT)
+    .map((p) => formatProblem({ file: p.file, line: p.line ?? 0, message: p.message }));
   const more = problems.length > CONDITION_PROBLEM_LIMIT ? `; and ${problems.length - CONDITION_PROBLEM_LIMIT} more` : '';
   return `${shown.join('; ')}${more}`;
 }

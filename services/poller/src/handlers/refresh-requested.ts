@@ -52,7 +52,10 @@ export function createRefreshHandler(options: RefreshHandlerOptions): EventHandl
     const outcome = await options.poller.pollApp(app, request);
     if (outcome.transient) {
       const delayMs = retryDelay(ctx.deliveryCount);
-      options.logger.info({ app: data.app, requestId: data.requestId, attempt: ctx.deliveryCount, retryInMs: delayMs }, 'refresh will be retried');
+      options.logger.info(
+        { app: data.app, requestId: data.requestId, attempt: ctx.deliveryCount, retryInMs: delayMs },
+        'refresh will be retried',
+      );
       return HandlerResult.nak(delayMs);
     }
     return HandlerResult.ack();

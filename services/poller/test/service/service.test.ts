@@ -80,7 +80,11 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function harness(nats: NatsServerHandle, prefix: { subjectPrefix: string; streamName: string; bucketPrefix: string }, tracing: Tracing): Promise<Harness> {
+async function harness(
+  nats: NatsServerHandle,
+  prefix: { subjectPrefix: string; streamName: string; bucketPrefix: string },
+  tracing: Tracing,
+): Promise<Harness> {
   const nc = await connect({ servers: nats.url });
   await provisionJetStream(nc, prefix, logger);
   const names = natsNames(prefix);
@@ -89,7 +93,10 @@ async function harness(nats: NatsServerHandle, prefix: { subjectPrefix: string; 
   const sub = nc.subscribe(`${prefix.subjectPrefix}.revision.>`, {
     callback: (error, msg) => {
       if (error) return;
-      events.push({ event: decodeEvent(msg.data), traceparent: msg.headers?.has('traceparent') ? msg.headers.get('traceparent') : undefined });
+      events.push({
+        event: decodeEvent(msg.data),
+        traceparent: msg.headers?.has('traceparent') ? msg.headers.get('traceparent') : undefined,
+      });
     },
   });
   const h: Harness = {
@@ -104,7 +111,10 @@ async function harness(nats: NatsServerHandle, prefix: { subjectPrefix: string; 
       events
         .filter((r) => r.event.type === EventType.RevisionDetected && r.event.subject === app)
         .map((r) => Object.assign(r.event as CloudEvent<RevisionDetected>, { traceparent: r.traceparent })),
-    failed: (app) => events.filter((r) => r.event.type === EventType.RevisionFailed && r.event.subject === app).map((r) => r.event as CloudEvent<RevisionFailed>),
+    failed: (app) =>
+      events
+        .filter((r) => r.event.type === EventType.RevisionFailed && r.event.subject === app)
+        .map((r) => r.event as CloudEvent<RevisionFailed>),
     refresh: (app, requestId, sync) =>
       bus.publish(
         EventType.RefreshRequested,
@@ -129,7 +139,8 @@ function metricValue(text: string, name: string, labels: Record<string, string>)
   return 0;
 }
 
-const lsRemotes = async (registry: Registry) => metricValue(await registry.metrics(), 'ferry_poller_git_requests_total', { kind: 'ls-remote', result: 'ok' });
+const lsRemotes = async (registry: Registry) =>
+  metricValue(await registry.metrics(), 'ferry_poller_git_requests_total', { kind: 'ls-remote', result: 'ok' });
 
 describe('poller service (real nats-server, real git smart-HTTP server)', () => {
   let nats: NatsServerHandle;
@@ -175,7 +186,12 @@ describe('poller service (real nats-server, real git smart-HTTP server)', () => 
     assert.equal(service.isReady(), true);
     assert.equal((await fetch(`${service.url}/readyz`)).status, 200);
     const text = await (await fetch(`${service.url}/metrics`)).text();
-    for (const name of ['ferry_poller_apps', 'ferry_poller_git_requests_total', 'ferry_poller_reconciles_total', 'ferry_poller_render_duration_seconds']) {
+    for (const name of [
+      'ferry_poller_apps',
+      'ferry_poller_git_requests_total',
+      'ferry_poller_reconciles_total',
+      'ferry_poller_render_duration_seconds',
+    ]) {
       assert.match(text, new RegExp(`# TYPE ${name} `));
     }
   });
@@ -188,7 +204,10 @@ describe('poller service (real nats-server, real git smart-HTTP server)', () => 
       traceId = span.spanContext().traceId;
       await h.refresh('web', 'req-1');
     });
-    const [event] = await waitUntil(() => h.detected('web').length > 0 && h.detected('web'), { timeoutMs: 10_000, message: 'revision.detected for web' });
+    const [event] = await waitUntil(() => h.detected('web').length > 0 && h.detected('web'), {
+      timeoutMs: 10_000,
+      message: 'revision.detected for web',
+    });
     assert.ok(event);
     const key = artifactKey('web', head, { path: 'k8s' });
     assert.equal(event.data.revision, head);
@@ -231,7 +250,10 @@ describe('poller service (real nats-server, real git smart-HTTP server)', () => 
   it('a second commit is detected as changed; a refresh that finds the same commit publishes nothing', async () => {
     const second = await repoWeb.commit({ 'k8s/cm.yaml': cm('web', 'v2') }, 'v2');
     await h.refresh('web', 'req-2');
-    const event = await waitUntil(() => h.detected('web').find((e) => e.data.revision === second), { timeoutMs: 10_000, message: 'second commit detected' });
+    const event = await waitUntil(() => h.detected('web').find((e) => e.data.revision === second), {
+      timeoutMs: 10_000,
+      message: 'second commit detected',
+    });
     assert.equal(event.data.changed, true);
     const artifact = await h.artifacts.getJson<Artifact>(event.data.artifactKey);
     assert.equal(artifact?.objects[0]?.object['data'] && (artifact.objects[0].object['data'] as { value: string }).value, 'v2');
@@ -240,7 +262,10 @@ describe('poller service (real nats-server, real git smart-HTTP server)', () => 
     const resolvedBefore = (await h.status.get('web'))?.value.resolvedAt ?? '';
     await sleep(5);
     await h.refresh('web', 'req-3');
-    await waitUntil(async () => ((await h.status.get('web'))?.value.resolvedAt ?? '') > resolvedBefore, { timeoutMs: 10_000, message: 'status re-resolved' });
+    await waitUntil(async () => ((await h.status.get('web'))?.value.resolvedAt ?? '') > resolvedBefore, {
+      timeoutMs: 10_000,
+      message: 'status re-resolved',
+    });
     await sleep(200);
     assert.equal(h.detected('web').length, before, 'no revision.detected for an unchanged commit');
     assert.equal((await h.status.get('web'))?.value.revision, second);
@@ -250,7 +275,10 @@ describe('poller service (real nats-server, real git smart-HTTP server)', () => 
     const head = await repoWeb.head();
     const sync: SyncIntent = { requestId: 'sync-1', prune: true, initiatedBy: 'alice' };
     await h.refresh('web', 'sync-1', sync);
-    const event = await waitUntil(() => h.detected('web').find((e) => e.data.sync?.requestId === 'sync-1'), { timeoutMs: 10_000, message: 'detected with sync' });
+    const event = await waitUntil(() => h.detected('web').find((e) => e.data.sync?.requestId === 'sync-1'), {
+      timeoutMs: 10_000,
+      message: 'detected with sync',
+    });
     assert.deepEqual(event.data.sync, sync);
     assert.equal(event.data.revision, head);
     assert.equal(event.data.changed, false);
@@ -287,7 +315,10 @@ describe('poller service (real nats-server, real git smart-HTTP server)', () => 
 
     const fixed = await repoBroken.commit({ 'k8s/bad.yaml': cm('bad') }, 'fix it');
     await h.refresh('broken', 'b-4');
-    const event = await waitUntil(() => h.detected('broken').find((e) => e.data.revision === fixed), { timeoutMs: 10_000, message: 'fixed commit detected' });
+    const event = await waitUntil(() => h.detected('broken').find((e) => e.data.revision === fixed), {
+      timeoutMs: 10_000,
+      message: 'fixed commit detected',
+    });
     assert.equal(event.data.resourceCount, 2);
     const cleared = (await h.status.get('broken'))?.value;
     assert.equal(cleared?.error, undefined);
@@ -330,7 +361,10 @@ describe('poller service (real nats-server, real git smart-HTTP server)', () => 
     assert.ok(scheduled);
     assert.equal(scheduled.parentSpanContext, undefined, 'a scheduled poll starts a new trace');
     const again = await service.pollNow();
-    assert.ok(again.every((o) => o.result === 'unchanged'), JSON.stringify(again));
+    assert.ok(
+      again.every((o) => o.result === 'unchanged'),
+      JSON.stringify(again),
+    );
 
     const beforeRefresh = await lsRemotes(registry);
     const done = h.status.get('multi-b').then((v) => v?.value.resolvedAt ?? '');

@@ -16,6 +16,11 @@ export interface ApplyOptions {
   force?: boolean;
   /** Server-side dry run (`dryRun=All`): validated, defaulted and returned, not stored. Default false. */
   dryRun?: boolean;
+  /**
+   * Unknown or duplicate fields fail the apply (`fieldValidation=Strict`, as kubectl does); false sends
+   * `fieldValidation=Ignore` (Argo CD's `Validate=false`). Default true.
+   */
+  validate?: boolean;
 }
 
 export interface WriteOptions {
@@ -291,6 +296,7 @@ class Client implements ClusterClient {
         fieldManager: options.fieldManager ?? DEFAULT_FIELD_MANAGER,
         force: options.force ?? true,
         dryRun: options.dryRun ? 'All' : undefined,
+        fieldValidation: options.validate === false ? 'Ignore' : 'Strict',
       },
       contentType: PatchStrategy.ServerSideApply,
       body: applyBody(object, { clusterScoped: !resource.namespaced }),

@@ -180,11 +180,16 @@ class Registry implements ClusterRegistry {
   }
 
   private clientOf(cluster: LoadedCluster): ClusterClient {
+    if (this.closing) {
+      throw new KubeError(ErrorCode.KubeRequest, `failed to use cluster ${cluster.info.name}: the cluster registry is closed`, {
+        cluster: cluster.info.name,
+        operation: 'connect',
+      });
+    }
     const existing = this.clients.get(cluster.info.name);
     if (existing) return existing;
-    if (!cluster.kubeConfig || this.closing) {
-      const why = this.closing ? 'the cluster registry is closed' : cluster.problem ?? 'not loaded';
-      throw new KubeError(ErrorCode.KubeConfigInvalid, `failed to use cluster ${cluster.info.name}: ${why}`, {
+    if (!cluster.kubeConfig) {
+      throw new KubeError(ErrorCode.KubeConfigInvalid, `failed to use cluster ${cluster.info.name}: ${cluster.problem ?? 'not loaded'}`, {
         cluster: cluster.info.name,
         operation: 'connect',
       });

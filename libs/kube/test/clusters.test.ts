@@ -127,4 +127,15 @@ describe('resolveClusters', () => {
     await registry.close();
     await explicit.close();
   });
+
+  it('closes once for every caller, after which clients and the registry refuse work', async () => {
+    const registry = resolveClusters({ kubeconfigPath: defaultPath, env: {} });
+    const client = registry.defaultClient();
+    const first = registry.close();
+    assert.equal(registry.close(), first);
+    await first;
+    assert.equal(client.close(), client.close());
+    await assert.rejects(client.get({ apiVersion: 'v1', kind: 'Namespace', name: 'x' }), (e: unknown) => e instanceof KubeError && e.code === ErrorCode.KubeRequest);
+    assert.equal(codeOf(() => registry.forDestination({ name: 'in-cluster' })), ErrorCode.KubeRequest);
+  });
 });

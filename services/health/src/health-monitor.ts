@@ -329,7 +329,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
         apps.delete(name);
         metrics.forgetApp(name);
         if (!closing) {
-          track(healthKv.delete(name)).catch((error: unknown) => logger.warn({ err: error, app: name }, 'cannot delete the health record of a deleted app'));
+          void track(healthKv.delete(name)).catch((error: unknown) => logger.warn({ err: error, app: name }, 'cannot delete the health record of a deleted app'));
         }
         return;
       }
@@ -343,7 +343,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       const st = stateOf(name);
       st.app = app;
       if (hasResources(st) && !closing) {
-        track(ensureKindsFor(name)).then(() => schedule(name), () => undefined);
+        void track(ensureKindsFor(name)).then(() => schedule(name), () => undefined);
       }
     },
 
@@ -352,7 +352,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       indexComparison(name, st.comparison, value);
       if (value === undefined) delete st.comparison;
       else st.comparison = value;
-      if (st.app && !closing) track(ensureKindsFor(name)).then(() => schedule(name), () => undefined);
+      if (st.app && !closing) void track(ensureKindsFor(name)).then(() => schedule(name), () => undefined);
     },
 
     loadRecords(records) {
@@ -419,7 +419,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
     resyncAll() {
       if (closing) return;
       for (const name of apps.keys()) {
-        track(ensureKindsFor(name)).then(() => schedule(name), () => undefined);
+        void track(ensureKindsFor(name)).then(() => schedule(name), () => undefined);
       }
     },
 

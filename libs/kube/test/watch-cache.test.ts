@@ -240,4 +240,45 @@ describe('watch cache recovery', () => {
       await sandbox.close();
     }
   });
+
+  it('rejects ensureWatched when the initial list fails, forgets the kind, and tries again on the next call', async () => {
+    const { freePort, tempDir } = await import('@ferry/testing');
+    const { writeFile } = await import('node:fs/promises');
+    const dir = await tempDir('ferry-kube-watch-down');
+    const port = await freePort();
+    const path = `${dir.path}/kubeconfig`;
+    await writeFile(
+      path,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'down',
+        clusters: [{ name: 'down', cluster: { server: `http://127.0.0.1:${port}` } }],
+        users: [{ name: 'u', user: { token: 't' } }],
+        contexts: [{ name: 'down', context: { cluster: 'down', user: 'u' } }],
+      }),
+    );
+    const registry = resolveClusters({ kubeconfigPath: path, env: {} });
+    const client = registry.defaultClient();
+    let attempts = 0;
+    const counting: ClusterClient = Object.assign(Object.create(client) as ClusterClient, {
+      resourceFor: (apiVersion: string, kind: string) => {
+        attempts++;
+        return client.resourceFor(apiVersion, kind);
+      },
+    });
+    const cache = startWatchCache(counting);
+    try {
+      const both = [cache.ensureWatched('v1', 'ConfigMap'), cache.ensureWatched('v1', 'ConfigMap')];
+      for (const p of both) await assert.rejects(p, (e: unknown) => e instanceof KubeError && e.code === ErrorCode.KubeRequest);
+      assert.equal(attempts, 1, 'concurrent calls share one attempt');
+      assert.equal(cache.isWatched('v1', 'ConfigMap'), false);
+      await assert.rejects(cache.ensureWatched('v1', 'ConfigMap'), KubeError);
+      assert.equal(attempts, 2, 'a later call tries again');
+    } finally {
+      await cache.close();
+      await registry.close();
+      await dir.cleanup();
+    }
+  });
 });

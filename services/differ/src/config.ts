@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { createEnvReader, loadCommonConfig } from '@ferry/runtime';
+import type { CommonConfig } from '@ferry/runtime';
+import { parseClustersFile, type NamedCluster } from './domain/clusters-file.js';
+
+/** The differ's resolved configuration (frozen). docs/configuration.md lists every variable. */
+export interface DifferConfig extends CommonConfig {
+  /**
+   * FERRY_KUBECONFIG: kubeconfig of the default cluster (`in-cluster`). Unset: KUBECONFIG (a list,
+   * merged as kubectl does), else in-cluster credentials inside a pod, else `~/.kube/config`.
+   */
+  readonly kubeconfigPath?: string;
+  /** FERRY_CLUSTERS_FILE: the YAML file naming other clusters (domain/clusters-file.ts). */
+  readonly clustersFile?: string;
+  /** The clusters the file names (empty without a file). */
+  readonly clusters: readonly NamedCluster[];
+  /** The environment the cluster registry reads (KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT, HOME). */
+  readonly kubeEnv: Readonly<Record<string, string | undefined>>;
+  /** FERRY_DIFF_DEBOUNCE_MS: watch events of one app within this window cause one re-comparison. Default 100. */
+  readonly debounceMs: number;
+  /** FERRY_DIFF_CONCURRENCY: revision.detected events handled at once (one app is never compared twice at once). Default 4. */
+  readonly concurrency: number;
+  /** FERRY_DIFF_RETRY_MS: delay before a comparison that failed transiently (cluster unreachable) is retried. Default 5000. */
+  readonly retryMs: number;
+  /** FERRY_DIFF_RESYNC_MS: every app is re-compared from the cache (and failed watches retried) this often. Default 60000. */
+  readonly resyncMs: number;
+}
+
+const KUBE_ENV = ['KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT', 'HOME'] as const;
+
+/**
+ * Reads the differ's configuration from `env` (and the clusters file it names). Throws ConfigError
+ * (FERRY_ERR_CONFIG_INVALID) listing every problem (common, service-specific, clusters file) at once.
+ */
+export function loadConfig(env: Record<string, string | undefined>): DifferConfig {
+  const reader = createEnvReader(env);
+  const common = loadCommonConfig(env, 'differ', { reader });
+  const kubeconfigPath = reader.string('FERRY_KUBECONFIG');
+  const clustersFile = reader.string('FERRY_CLUSTERS_FILE');
+  const debounceMs = reader.int('FERRY_DIFF_DEBOUNCE_MS', 100, { min: 0, max: 60_000 });
+  const concurrency = reader.int('FERRY_DIFF_CONCURRENCY', 4, { min: 1, max: 64 });
+  const retryMs = reader.int('FERRY_DIFF_RETRY_MS', 5_000, { min: 10, max: 600_000 });
+  const resyncMs = reader.int('FERRY_DIFF_RESYNC_MS', 60_000, { min: 100, max: 86_400_000 });
+  let clusters: NamedCluster[] = [];
+  if (clustersFile !== undefined) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(clustersFile, 'utf8');
+    } catch (error) {
+      reader.problem('FERRY_CLUSTERS_FILE', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    if (text !== undefined) {
+      const parsed = parseClustersFile(text, clustersFile);
+      for (const p of parsed.problems) reader.problem('FERRY_CLUSTERS_FILE', p);
+      clusters = parsed.clusters;
+    }
+  }
+  reader.finish();
+  const kubeEnv: Record<string, string | undefined> = {};
+  for (const name of KUBE_ENV) {
+    const value = env[name];
+    if (value !== undefined && value !== '') kubeEnv[name] = value;
+  }
+  return Object.freeze({
+    ...common,
+    ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }),
+    ...(clustersFile === undefined ? {} : { clustersFile }),
+    clusters: Object.freeze(clusters),
+    kubeEnv: Object.freeze(kubeEnv),
+    debounceMs,
+    concurrency,
+    retryMs,
+    resyncMs,
+  });
+}

@@ -30,10 +30,12 @@ for (const r of roots) {
     }
   }
 }
-try {
-  if (statSync(join(root, 'cli', 'test')).isDirectory()) walk(join(root, 'cli', 'test'), files);
-} catch {
-  // no cli tests
+for (const dir of [join(root, 'cli', 'test'), join(root, 'tests')]) {
+  try {
+    if (statSync(dir).isDirectory()) walk(dir, files);
+  } catch {
+    // no tests there
+  }
 }
 const selected = [...new Set(files)].filter((f) => filter.length === 0 || filter.some((x) => f.includes(x))).sort();
 if (selected.length === 0) {

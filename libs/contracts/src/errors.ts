@@ -99,6 +99,21 @@ export const ErrorCode = {
   NotifierConfigInvalid: 'FERRY_ERR_NOTIFIER_CONFIG_INVALID',
   /** A notification could not be delivered to a channel after its retries (or was refused with a 4xx); never carries the URL or secret. */
   NotifierDeliveryFailed: 'FERRY_ERR_NOTIFIER_DELIVERY_FAILED',
+  // api
+  /** The request carries no `Authorization: Bearer <token>` header, or the token is not one of the configured API tokens. HTTP 401. */
+  ApiUnauthenticated: 'FERRY_ERR_API_UNAUTHENTICATED',
+  /** The request is malformed: a body that is not JSON/YAML, an unknown query value, an unsupported field in a sync request; `details` names each problem. HTTP 400. */
+  ApiBadRequest: 'FERRY_ERR_API_BAD_REQUEST',
+  /** The request body is larger than FERRY_API_MAX_BODY_BYTES. HTTP 413. */
+  ApiBodyTooLarge: 'FERRY_ERR_API_BODY_TOO_LARGE',
+  /** The request body's Content-Type is neither JSON nor YAML. HTTP 415. */
+  ApiUnsupportedMediaType: 'FERRY_ERR_API_UNSUPPORTED_MEDIA_TYPE',
+  /** No API route matches the method and path. HTTP 404. */
+  ApiRouteNotFound: 'FERRY_ERR_API_ROUTE_NOT_FOUND',
+  /** The api is starting or shutting down and refuses new work; retry against another replica or later. HTTP 503. */
+  ApiUnavailable: 'FERRY_ERR_API_UNAVAILABLE',
+  /** An unexpected error inside the api; the log has the cause, the response never does. HTTP 500. */
+  ApiInternal: 'FERRY_ERR_API_INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -377,7 +379,7 @@ describe('poller service (real nats-server, real git smart-HTTP server)', () => 
     assert.ok(metricValue(text, 'ferry_poller_reconciles_total', { result: 'failed' }) >= 2);
   });
 
-  it('an unreachable Git server on a scheduled poll is a status error without an event; the app recovers later', async () => {
+  it('an unreachable Git server on a scheduled poll is a status error without an event, left for the next cycle', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/gone.git`;
     await h.apps.put('gone', application('gone', url));
@@ -448,6 +450,48 @@ describe('poller lifecycle', () => {
     } finally {
       await service.close();
       await h.close();
+    }
+  });
+});
+
+describe('poller with a private repository', () => {
+  it('uses FERRY_GIT_CREDENTIALS_FILE for a server that requires authentication, and keeps the password out of events and status', async () => {
+    const password = 'pw-private-4711';
+    const [nats, gitServer, dir] = await Promise.all([
+      startNatsServer(),
+      startGitServer({ auth: { username: 'ferry', password } }),
+      tempDir('ferry-poller-private'),
+    ]);
+    const tracing = await startTracing({ serviceName: 'poller', logger });
+    let service: PollerService | undefined;
+    let h: Harness | undefined;
+    try {
+      const repo = await gitServer.createRepo('private', { 'k8s/cm.yaml': cm('secret-app') });
+      const credentials = join(dir.path, 'credentials.yaml');
+      await writeFile(credentials, `${gitServer.url}/: { username: ferry, password: ${password} }\n`);
+      service = await start(
+        loadConfig({
+          FERRY_NATS_URL: nats.url,
+          FERRY_POLL_INTERVAL_MS: '3600000',
+          FERRY_GIT_CACHE_DIR: join(dir.path, 'cache'),
+          FERRY_GIT_CREDENTIALS_FILE: credentials,
+          FERRY_LOG_LEVEL: 'silent',
+        }),
+        { logger, tracing, registry: createMetricsRegistry({ service: 'poller' }) },
+      );
+      h = await harness(nats, { subjectPrefix: 'gitops', streamName: 'FERRY_EVENTS', bucketPrefix: 'ferry' }, tracing);
+      const hh = h;
+      await hh.apps.put('private', application('private', repo.url));
+      await hh.refresh('private', 'p-1');
+      const event = await waitUntil(() => hh.detected('private')[0], { timeoutMs: 10_000, message: 'private repo detected' });
+      assert.equal(event.data.revision, await repo.head());
+      const status = await hh.status.get('private');
+      assert.doesNotMatch(JSON.stringify([hh.events.map((r) => r.event), status]), new RegExp(password));
+    } finally {
+      await service?.close();
+      await h?.close();
+      await tracing.shutdown();
+      await Promise.all([nats.close(), gitServer.close(), dir.cleanup()]);
     }
   });
 });

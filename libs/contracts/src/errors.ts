@@ -114,6 +114,22 @@ export const ErrorCode = {
   ApiUnavailable: 'FERRY_ERR_API_UNAVAILABLE',
   /** An unexpected error inside the api; the log has the cause, the response never does. HTTP 500. */
   ApiInternal: 'FERRY_ERR_API_INTERNAL',
+
+  // cli
+  /** The `ferry` command line is wrong (unknown command or flag, missing argument); exit code 2. */
+  CliUsage: 'FERRY_ERR_CLI_USAGE',
+  /** `ferry` has no server or token: no flag, no FERRY_SERVER/FERRY_TOKEN, no login file; the message says how to log in. */
+  CliNotLoggedIn: 'FERRY_ERR_CLI_NOT_LOGGED_IN',
+  /** `ferry` could not reach the api (connection refused, DNS, timeout); the message names the server. */
+  CliServerUnreachable: 'FERRY_ERR_CLI_SERVER_UNREACHABLE',
+  /** The api answered with something that is not Ferry's JSON (wrong URL, a proxy's error page). */
+  CliUnexpectedResponse: 'FERRY_ERR_CLI_UNEXPECTED_RESPONSE',
+  /** A file given to `ferry app create -f` cannot be read or does not parse; the message names file and line. */
+  CliFileInvalid: 'FERRY_ERR_CLI_FILE_INVALID',
+  /** `ferry app wait` or `ferry app sync` gave up before the app reached the state it waited for. */
+  CliTimeout: 'FERRY_ERR_CLI_TIMEOUT',
+  /** The sync operation `ferry app sync` waited for ended Failed or Error. */
+  CliSyncFailed: 'FERRY_ERR_CLI_SYNC_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

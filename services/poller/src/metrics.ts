@@ -54,7 +54,7 @@ export function createPollerMetrics(registry: Registry): PollerMetrics {
       existing('ferry_poller_render_duration_seconds') ??
       new Histogram({
         name: 'ferry_poller_render_duration_seconds',
-        help: 'Time to check out and render one app source at one commit (artifact not already stored).',
+        help: 'Time to render one app source at one commit (only when the artifact was not stored yet; checkout excluded).',
         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
         registers: [registry],
       }),

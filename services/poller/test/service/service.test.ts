@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +34,7 @@ import {
   type Tracing,
 } from '@ferry/runtime';
 import {
+  findExecutable,
   freePort,
   startGitServer,
   startNatsServer,
@@ -392,6 +394,25 @@ describe('poller service (real nats-server, real git smart-HTTP server)', () => 
     assert.equal(status?.error?.code, ErrorCode.GitUnreachable);
     assert.equal(h.failed('gone').length, 0);
     await h.apps.delete('gone');
+  });
+
+  it('serves metrics that promtool check metrics accepts', async (t) => {
+    const promtool = findExecutable('promtool');
+    if (promtool === undefined) {
+      t.skip('promtool not found on PATH (Debian package prometheus)');
+      return;
+    }
+    const text = await registry.metrics();
+    const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn(promtool, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      child.on('close', (code) => resolve({ code, output }));
+      child.stdin.end(text);
+    });
+    assert.equal(result.code, 0, result.output);
+    assert.match(text, /ferry_poller_git_requests_total\{[^}]*kind="ls-remote"/);
   });
 });
 

@@ -24,6 +24,8 @@ export interface Decision {
   decision: SyncDecision;
   /** Why, for logs and status. */
   reason: string;
+  /** Set when the same diff may decide differently later (self-heal waiting for its interval): ask again after this many ms. */
+  retryAfterMs?: number;
 }
 
 export function decideSync(app: Application, diff: DiffComputed, status: OperationStatusRecord | undefined, options: DecideOptions): Decision {
@@ -39,8 +41,9 @@ export function decideSync(app: Application, diff: DiffComputed, status: Operati
     return { decision: SyncDecision.None, reason: `revision ${diff.revision.slice(0, 7)} was already synced; selfHeal is off` };
   }
   const finished = last?.finishedAt ? Date.parse(last.finishedAt) : 0;
-  if (options.now.getTime() - finished < options.selfHealIntervalMs) {
-    return { decision: SyncDecision.None, reason: 'self-heal is waiting for its interval' };
+  const waited = options.now.getTime() - finished;
+  if (waited < options.selfHealIntervalMs) {
+    return { decision: SyncDecision.None, reason: 'self-heal is waiting for its interval', retryAfterMs: options.selfHealIntervalMs - waited };
   }
   return { decision: SyncDecision.SelfHeal, reason: 'live state drifted; selfHeal re-applies the synced revision' };
 }

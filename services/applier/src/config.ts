@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { DEFAULT_FIELD_MANAGER } from '@ferry/kube';
+import { createEnvReader, loadCommonConfig } from '@ferry/runtime';
+import type { CommonConfig } from '@ferry/runtime';
+import { parseDocument } from 'yaml';
+
+/** One named cluster from FERRY_CLUSTERS_FILE (kubeconfig path resolved against the file's directory). */
+export interface NamedCluster {
+  readonly name: string;
+  readonly kubeconfigPath: string;
+  readonly context?: string;
+  /** When given, the kubeconfig's server must be this URL (checked at start). */
+  readonly server?: string;
+}
+
+/** The applier's resolved configuration (frozen). docs/configuration.md lists every variable. */
+export interface ApplierConfig extends CommonConfig {
+  /**
+   * FERRY_KUBECONFIG: kubeconfig of the default cluster (`in-cluster`). Unset: KUBECONFIG (a list,
+   * merged as kubectl does), else in-cluster credentials inside a pod, else `~/.kube/config`.
+   */
+  readonly kubeconfigPath?: string;
+  /** FERRY_CLUSTERS_FILE: YAML `clusters: [{ name, kubeconfig, context?, server? }]` naming other clusters. */
+  readonly clustersFile?: string;
+  /** The clusters the file names (empty without a file). */
+  readonly clusters: readonly NamedCluster[];
+  /** The environment the cluster registry reads (KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT, HOME). */
+  readonly kubeEnv: Readonly<Record<string, string | undefined>>;
+  /** FERRY_SELF_HEAL_INTERVAL_MS: least time between the end of a sync and a self-heal sync of the same app. Default 5000. */
+  readonly selfHealIntervalMs: number;
+  /** FERRY_SYNC_LEASE_TTL_MS: per-app sync lease lifetime (renewed every third of it while a sync runs). Default 30000. */
+  readonly syncLeaseTtlMs: number;
+  /** FERRY_FIELD_MANAGER: server-side apply field manager. Default `ferry`. */
+  readonly fieldManager: string;
+  /** FERRY_APPLIER_CONCURRENCY: diff.computed events handled at once (syncs of one app never overlap). Default 4. */
+  readonly concurrency: number;
+  /** FERRY_APPLIER_RETRY_MS: delay before an event is retried after a transient failure or a held lease. Default 1000. */
+  readonly retryMs: number;
+  /** FERRY_APPLIER_ACK_WAIT_MS: JetStream ack wait of the applier's consumers; an event held by a crashed replica is redelivered after it (a running sync keeps its event alive meanwhile). Default 30000. */
+  readonly ackWaitMs: number;
+}
+
+const KUBE_ENV = ['KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT', 'HOME'] as const;
+const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const CLUSTER_FIELDS = new Set(['name', 'kubeconfig', 'context', 'server']);
+
+/**
+ * Parses the clusters file (the differ's format; a small copy kept here until it moves to a shared
+ * library). Returns the clusters and every problem found, each naming the entry and field.
+ */
+export function parseClustersFile(text: string, file: string): { clusters: NamedCluster[]; problems: string[] } {
+  const doc = parseDocument(text, { prettyErrors: false });
+  const problems = doc.errors.map((e) => `${file}:${e.linePos?.[0]?.line ?? 0}: ${e.message.split('\n')[0]}`);
+  if (problems.length > 0) return { clusters: [], problems };
+  const root: unknown = doc.toJS();
+  if (root === null || root === undefined) return { clusters: [], problems };
+  if (typeof root !== 'object' || Array.isArray(root)) return { clusters: [], problems: [`${file}: expected a mapping with a 'clusters' list`] };
+  for (const k of Object.keys(root)) if (k !== 'clusters') problems.push(`${file}: unknown field '${k}'`);
+  const list = (root as { clusters?: unknown }).clusters;
+  if (list === undefined || list === null) return { clusters: [], problems };
+  if (!Array.isArray(list)) return { clusters: [], problems: [...problems, `${file}: 'clusters' must be a list`] };
+  const clusters: NamedCluster[] = [];
+  list.forEach((entry: unknown, i) => {
+    const at = `${file}: clusters[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      problems.push(`${at} must be a mapping`);
+      return;
+    }
+    const e = entry as Record<string, unknown>;
+    for (const k of Object.keys(e)) if (!CLUSTER_FIELDS.has(k)) problems.push(`${at}: unknown field '${k}'`);
+    const { name, kubeconfig, context, server } = e;
+    const before = problems.length;
+    if (typeof name !== 'string' || !CLUSTER_NAME.test(name)) problems.push(`${at}.name must be a lowercase DNS name`);
+    else if (name === 'in-cluster') problems.push(`${at}.name 'in-cluster' is reserved for the default cluster`);
+    else if (clusters.some((c) => c.name === name)) problems.push(`${at}.name '${name}' is declared twice`);
+    if (typeof kubeconfig !== 'string' || kubeconfig === '') problems.push(`${at}.kubeconfig must be a path`);
+    if (context !== undefined && typeof context !== 'string') problems.push(`${at}.context must be a string`);
+    if (server !== undefined && (typeof server !== 'string' || !URL.canParse(server))) problems.push(`${at}.server must be a URL`);
+    if (problems.length > before) return;
+    const path = kubeconfig as string;
+    clusters.push({
+      name: name as string,
+      kubeconfigPath: isAbsolute(path) ? path : resolve(dirname(file), path),
+      ...(typeof context === 'string' ? { context } : {}),
+      ...(typeof server === 'string' ? { server } : {}),
+    });
+  });
+  return { clusters, problems };
+}
+
+/**
+ * Reads the applier's configuration from `env` (and the clusters file it names). Throws ConfigError
+ * (FERRY_ERR_CONFIG_INVALID) listing every problem (common, applier, clusters file) at once.
+ */
+export function loadConfig(env: Record<string, string | undefined>): ApplierConfig {
+  const reader = createEnvReader(env);
+  const common = loadCommonConfig(env, 'applier', { reader });
+  const kubeconfigPath = reader.string('FERRY_KUBECONFIG');
+  const clustersFile = reader.string('FERRY_CLUSTERS_FILE');
+  const selfHealIntervalMs = reader.int('FERRY_SELF_HEAL_INTERVAL_MS', 5_000, { min: 0, max: 86_400_000 });
+  const syncLeaseTtlMs = reader.int('FERRY_SYNC_LEASE_TTL_MS', 30_000, { min: 300, max: 600_000 });
+  const fieldManager = reader.string('FERRY_FIELD_MANAGER', DEFAULT_FIELD_MANAGER);
+  const concurrency = reader.int('FERRY_APPLIER_CONCURRENCY', 4, { min: 1, max: 64 });
+  const retryMs = reader.int('FERRY_APPLIER_RETRY_MS', 1_000, { min: 10, max: 600_000 });
+  const ackWaitMs = reader.int('FERRY_APPLIER_ACK_WAIT_MS', 30_000, { min: 500, max: 3_600_000 });
+  if (!/^[A-Za-z0-9][-A-Za-z0-9_.:]{0,127}$/.test(fieldManager)) {
+    reader.problem('FERRY_FIELD_MANAGER', 'must be 1-128 characters: letters, digits, -, _, ., :');
+  }
+  let clusters: NamedCluster[] = [];
+  if (clustersFile !== undefined) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(clustersFile, 'utf8');
+    } catch (error) {
+      reader.problem('FERRY_CLUSTERS_FILE', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    if (text !== undefined) {
+      const parsed = parseClustersFile(text, clustersFile);
+      for (const p of parsed.problems) reader.problem('FERRY_CLUSTERS_FILE', p);
+      clusters = parsed.clusters;
+    }
+  }
+  reader.finish();
+  const kubeEnv: Record<string, string | undefined> = {};
+  for (const name of KUBE_ENV) {
+    const value = env[name];
+    if (value !== undefined && value !== '') kubeEnv[name] = value;
+  }
+  return Object.freeze({
+    ...common,
+    ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }),
+    ...(clustersFile === undefined ? {} : { clustersFile }),
+    clusters: Object.freeze(clusters),
+    kubeEnv: Object.freeze(kubeEnv),
+    selfHealIntervalMs,
+    syncLeaseTtlMs,
+    fieldManager,
+    concurrency,
+    retryMs,
+    ackWaitMs,
+  });
+}

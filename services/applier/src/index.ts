@@ -1,0 +1,35 @@
+export { loadConfig, parseClustersFile } from './config.js';
+export type { ApplierConfig, NamedCluster } from './config.js';
+export { start } from './service.js';
+export type { ApplierDeps, ApplierService } from './service.js';
+export { createSyncer, toApplication } from './syncer.js';
+export type { AppSource, Syncer, SyncerOptions } from './syncer.js';
+export { ApplyResult, SyncResult, createApplierMetrics } from './metrics.js';
+export type { ApplierMetrics } from './metrics.js';
+export { SyncAbortedError, SyncError } from './errors.js';
+export { DIFF_DURABLE, createDiffHandler, diffFilter } from './handlers/diff-computed.js';
+export { SYNC_REQUEST_DURABLE, createSyncRequestHandler, syncRequestFilter } from './handlers/sync-requested.js';
+export { SyncDecision, decideSync } from './domain/decide.js';
+export type { DecideOptions, Decision } from './domain/decide.js';
+export { planSync, resourceIdOf, resourceResult } from './domain/plan.js';
+export type { PlanInput, SyncPlan } from './domain/plan.js';
+export { appendHistory } from './domain/history.js';
+export { syncIdOf } from './domain/sync-id.js';
+export type { SyncIdInput } from './domain/sync-id.js';
+export { parseArtifact } from './domain/artifact.js';
+export type { ArtifactParse } from './domain/artifact.js';
+export { trackedKinds } from './domain/tracked-kinds.js';
+export type { KindRef } from './domain/tracked-kinds.js';
+export {
+  SERVED_REQUESTS_KEPT,
+  completeOperation,
+  completedSyncEvent,
+  diffAction,
+  emptyRecord,
+  isRequestServed,
+  operationFor,
+  startOperation,
+  syncEventOf,
+  withPendingSync,
+} from './domain/operation.js';
+export type { DiffAction, StoredOperationRecord, SyncOperation, SyncOutcome } from './domain/operation.js';

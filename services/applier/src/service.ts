@@ -1,0 +1,202 @@
+/**
+ * The applier service: wiring only. Watches `ferry-apps`, consumes diff.computed (`applier-diff`)
+ * and sync.requested (`applier-sync-request`), runs syncs (syncer.ts) and serves /healthz /readyz
+ * /metrics.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { ErrorCode, type Application } from '@ferry/contracts';
+import { KubeError, resolveClusters, type ClusterRegistry } from '@ferry/kube';
+import {
+  closeNats,
+  connectNats,
+  createCloser,
+  createEventBus,
+  createLogger,
+  createMetricsRegistry,
+  natsNames,
+  openArtifactStore,
+  openJsonKv,
+  provisionJetStream,
+  startHttpServer,
+  startTracing,
+  withTimeout,
+} from '@ferry/runtime';
+import type { EventConsumer, HttpServer, KvWatch, Lease, Logger, NatsConnection, Registry, Tracing } from '@ferry/runtime';
+import type { ApplierConfig } from './config.js';
+import type { StoredOperationRecord } from './domain/operation.js';
+import { DIFF_DURABLE, createDiffHandler, diffFilter } from './handlers/diff-computed.js';
+import { SYNC_REQUEST_DURABLE, createSyncRequestHandler, syncRequestFilter } from './handlers/sync-requested.js';
+import { createApplierMetrics } from './metrics.js';
+import { createSyncer, toApplication, type Syncer } from './syncer.js';
+
+/** Things start() would otherwise create; tests inject fresh ones. */
+export interface ApplierDeps {
+  logger?: Logger;
+  registry?: Registry;
+  /** Tracing to use; when given, close() flushes it but does not shut it down (the caller owns it). */
+  tracing?: Pick<Tracing, 'tracer' | 'forceFlush' | 'shutdown'>;
+  /** Cluster registry; when given, close() does not close it. Default: resolveClusters from the config. */
+  clusters?: ClusterRegistry;
+  /** Clock for sync decisions and timestamps (tests). */
+  now?: () => Date;
+}
+
+/** A running applier. */
+export interface ApplierService {
+  /** `http://host:port` of /healthz /readyz /metrics. */
+  readonly url: string;
+  /** This replica's lease holder name. */
+  readonly holder: string;
+  /** True once NATS, provisioning, the apps watch and both consumers are up; false from close(). */
+  isReady(): boolean;
+  /** Syncs running now. */
+  running(): number;
+  /**
+   * Staged and idempotent (same promise to every caller): readiness false → stop both consumers,
+   * letting in-flight syncs finish within shutdownGraceMs (then they are stopped at their next step,
+   * left Running, and resumed by whichever replica gets their event again) → release leases → stop
+   * the apps watch → close cluster clients → drain NATS → flush tracing → close HTTP.
+   */
+  close(): Promise<void>;
+}
+
+function normalizeServer(server: string): string {
+  try {
+    const url = new URL(server);
+    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`.toLowerCase();
+  } catch {
+    return server.toLowerCase();
+  }
+}
+
+function openClusters(config: ApplierConfig): ClusterRegistry {
+  const registry = resolveClusters({
+    ...(config.kubeconfigPath === undefined ? {} : { kubeconfigPath: config.kubeconfigPath }),
+    env: config.kubeEnv,
+    clusters: Object.fromEntries(
+      config.clusters.map((c) => [c.name, { kubeconfigPath: c.kubeconfigPath, ...(c.context === undefined ? {} : { context: c.context }) }]),
+    ),
+  });
+  const known = new Map(registry.clusters().map((c) => [c.name, c.server]));
+  const wrong = config.clusters.filter((c) => c.server !== undefined && normalizeServer(c.server) !== normalizeServer(known.get(c.name) ?? ''));
+  if (wrong.length > 0) {
+    void registry.close();
+    throw new KubeError(
+      ErrorCode.KubeConfigInvalid,
+      `failed to load clusters: ${wrong.map((c) => `cluster "${c.name}": the clusters file says server ${c.server ?? ''}, its kubeconfig says ${known.get(c.name) ?? ''}`).join('; ')}`,
+      { operation: 'configure' },
+    );
+  }
+  return registry;
+}
+
+export async function start(config: ApplierConfig, deps: ApplierDeps = {}): Promise<ApplierService> {
+  const logger = deps.logger ?? createLogger({ name: config.serviceName, level: config.logLevel });
+  const registry = deps.registry ?? createMetricsRegistry({ service: config.serviceName, collectDefaults: true });
+  const metrics = createApplierMetrics(registry);
+  const ownTracing = deps.tracing === undefined;
+  const tracing =
+    deps.tracing ??
+    (await startTracing({ serviceName: config.serviceName, logger, ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }) }));
+  const names = natsNames(config);
+  const holder = `${config.serviceName}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+
+  let ready = false;
+  let http: HttpServer | undefined;
+  let nc: NatsConnection | undefined;
+  let clusters: ClusterRegistry | undefined;
+  let syncer: Syncer | undefined;
+  let appsWatch: KvWatch | undefined;
+  const consumers: EventConsumer[] = [];
+
+  const stopConsumers = async (): Promise<void> => {
+    const stopped = Promise.allSettled(consumers.map((c) => c.stop()));
+    if (await withTimeout(stopped, config.shutdownGraceMs)) return;
+    logger.warn({ running: syncer?.running() ?? 0, graceMs: config.shutdownGraceMs }, 'syncs still running after the grace period; stopping them');
+    syncer?.abort('the applier is closing');
+    await withTimeout(stopped, 5_000);
+  };
+
+  const close = createCloser(
+    [
+      ['readiness', () => void (ready = false)],
+      ['consumers and in-flight syncs', stopConsumers],
+      ['leases', async () => syncer?.releaseLeases()],
+      ['apps watch', async () => appsWatch?.stop()],
+      ['clusters', async () => (deps.clusters === undefined ? clusters?.close() : undefined)],
+      ['nats', async () => (nc && !nc.isClosed() ? closeNats(nc, config.shutdownGraceMs) : undefined)],
+      ['tracing', async () => (ownTracing ? tracing.shutdown() : tracing.forceFlush())],
+      ['http', async () => http?.close()],
+    ],
+    logger,
+  );
+
+  try {
+    http = await startHttpServer({ host: config.httpHost, port: config.httpPort, logger, registry, isReady: () => ready });
+    clusters = deps.clusters ?? openClusters(config);
+    nc = await connectNats({ servers: config.natsServers, name: config.serviceName, logger });
+    await provisionJetStream(nc, config, logger);
+    const bus = createEventBus({ nc, config, logger, tracer: tracing.tracer, registry });
+    const [appsKv, operationKv, leasesKv, artifacts] = await Promise.all([
+      openJsonKv<unknown>(nc, names.buckets.apps),
+      openJsonKv<StoredOperationRecord>(nc, names.buckets.operation),
+      openJsonKv<Lease>(nc, names.buckets.leases),
+      openArtifactStore(nc, names.objectStore),
+    ]);
+    const apps = new Map<string, Application>();
+    appsWatch = await appsKv.watch((key, value) => {
+      const app = toApplication(value, key, logger);
+      if (app) apps.set(key, app);
+      else apps.delete(key);
+    });
+    syncer = createSyncer({
+      logger,
+      tracer: tracing.tracer,
+      bus,
+      metrics,
+      operationKv,
+      leasesKv,
+      artifacts,
+      clusters,
+      apps: {
+        // The watch may lag a write made just before the event: read through on a miss.
+        async get(name) {
+          return apps.get(name) ?? toApplication((await appsKv.get(name))?.value, name, logger);
+        },
+      },
+      holder,
+      selfHealIntervalMs: config.selfHealIntervalMs,
+      syncLeaseTtlMs: config.syncLeaseTtlMs,
+      fieldManager: config.fieldManager,
+      retryMs: config.retryMs,
+      ...(deps.now === undefined ? {} : { now: deps.now }),
+    });
+    consumers.push(
+      await bus.consume(
+        { durable: DIFF_DURABLE, filterSubject: diffFilter(config.subjectPrefix), concurrency: config.concurrency, ackWaitMs: config.ackWaitMs },
+        createDiffHandler(syncer),
+      ),
+    );
+    consumers.push(
+      await bus.consume(
+        { durable: SYNC_REQUEST_DURABLE, filterSubject: syncRequestFilter(config.subjectPrefix), ackWaitMs: config.ackWaitMs },
+        createSyncRequestHandler(syncer),
+      ),
+    );
+    ready = true;
+    logger.info({ url: http.url, holder, apps: apps.size, clusters: clusters.clusters().map((c) => c.name) }, 'applier started');
+  } catch (error) {
+    await close();
+    throw error;
+  }
+
+  const s = syncer;
+  return {
+    url: http.url,
+    holder,
+    isReady: () => ready,
+    running: () => s.running(),
+    close,
+  };
+}

@@ -288,6 +288,21 @@ describe('poller service (real nats-server, real git smart-HTTP server)', () => 
     assert.equal(event.id, `revision.detected:web:${event.data.artifactKey}:sync-1`);
   });
 
+  it('an artifact already in the object store is not rendered again', async () => {
+    const renders = async () => metricValue(await registry.metrics(), 'ferry_poller_render_duration_seconds_count', {});
+    const before = await renders();
+    const status = (await h.status.get('web'))?.value;
+    assert.ok(status?.artifactKey);
+    // As after a lost status record (or a second replica): the commit is new to the status, not to the store.
+    await h.status.delete('web');
+    await h.refresh('web', 'req-4');
+    const restored = await waitUntil(async () => (await h.status.get('web'))?.value, { timeoutMs: 10_000, message: 'status rewritten' });
+    assert.equal(restored.artifactKey, status.artifactKey);
+    assert.equal(restored.resourceCount, status.resourceCount);
+    assert.equal(await renders(), before);
+    assert.ok(before > 0);
+  });
+
   it('a YAML file that does not parse yields revision.failed and a ComparisonError naming file and line; the next good commit clears it', async () => {
     await h.apps.put('broken', application('broken', repoBroken.url));
     await h.refresh('broken', 'b-1');

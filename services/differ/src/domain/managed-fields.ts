@@ -13,7 +13,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Does `desired` (at this level) contain the element named by a `k:{...}` key of an associative list? */
+/**
+ * The element of `desired` (at this level) named by a `k:{...}` key of an associative list. The server
+ * builds the key after defaulting (`k:{"containerPort":80,"protocol":"TCP"}`) while Git usually omits
+ * the defaulted field, so a key field absent from the desired item matches; an exact match wins.
+ */
 function findByKey(list: unknown, keyJson: string): unknown {
   if (!Array.isArray(list)) return undefined;
   let key: Record<string, unknown>;
@@ -22,7 +26,13 @@ function findByKey(list: unknown, keyJson: string): unknown {
   } catch {
     return undefined;
   }
-  return list.find((item) => isRecord(item) && Object.entries(key).every(([k, v]) => item[k] === v || String(item[k]) === String(v)));
+  const entries = Object.entries(key);
+  const same = (a: unknown, b: unknown): boolean => a === b || String(a) === String(b);
+  const exact = list.find((item) => isRecord(item) && entries.every(([k, v]) => same(item[k], v)));
+  if (exact !== undefined) return exact;
+  return list.find(
+    (item) => isRecord(item) && entries.some(([k]) => item[k] !== undefined) && entries.every(([k, v]) => item[k] === undefined || same(item[k], v)),
+  );
 }
 
 function findByValue(list: unknown, valueJson: string): boolean {

@@ -113,7 +113,9 @@ export class Harness {
         },
       }),
       this.nc.subscribe('gitops.refresh.requested.*', {
-        callback: (_err, msg) => this.refreshEvents.push({ event: decodeEvent(msg.data) as CloudEvent<RefreshRequested>, subject: msg.subject, at: Date.now() }),
+        callback: (_err, msg) => {
+          this.refreshEvents.push({ event: decodeEvent(msg.data) as CloudEvent<RefreshRequested>, subject: msg.subject, at: Date.now() });
+        },
       }),
     );
   }

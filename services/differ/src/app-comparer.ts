@@ -241,7 +241,10 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
     const key = `${st.source?.artifactKey}|${cc.name}|${spec.spec.destination.namespace ?? ''}`;
     if (st.prepared?.for === key && st.prepared.complete) return st.prepared.desired;
     const isNamespaced = await discoverScopes(cc.client, objects);
-    const desired = prepareDesired(spec.metadata.name, objects, { defaultNamespace: spec.spec.destination.namespace || DEFAULT_NAMESPACE, isNamespaced });
+    const desired = prepareDesired(spec.metadata.name, objects, {
+      defaultNamespace: spec.spec.destination.namespace || DEFAULT_NAMESPACE,
+      isNamespaced,
+    });
     // Kinds the cluster does not serve yet were scoped by guess: prepare again once they are served.
     const complete = objects.every((o) => isNamespaced(o.apiVersion, o.kind) !== undefined);
     st.prepared = { for: key, desired, complete };
@@ -262,7 +265,11 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
       if (st.cluster !== undefined && st.cluster !== cc.name) reindex(name, st, []);
       st.cluster = cc.name;
       const desired = await preparedDesired(st, cc, source.objects ?? []);
-      reindex(name, st, desired.map((o) => `${cc.name}|${resourceKey(o)}`));
+      reindex(
+        name,
+        st,
+        desired.map((o) => `${cc.name}|${resourceKey(o)}`),
+      );
       // Also the kinds of the last result: tracked objects no longer in Git must be seen to be pruned.
       const kinds = [...kindsOf(desired), ...kindsOfResources(st.record?.value.resources ?? [])];
       const ensured = await cc.ensureKinds(kinds);
@@ -286,7 +293,13 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
   }
 
   /** Compares, then publishes and records as the reason requires. Call inside serialize(). */
-  async function compareLocked(name: string, st: AppState, reason: MetricReason, sync?: SyncIntent, parent?: Context): Promise<CompareOutcome | undefined> {
+  async function compareLocked(
+    name: string,
+    st: AppState,
+    reason: MetricReason,
+    sync?: SyncIntent,
+    parent?: Context,
+  ): Promise<CompareOutcome | undefined> {
     if (!st.spec || !st.source) return undefined;
     const source = st.source;
     const stopTimer = metrics.duration.startTimer();
@@ -302,7 +315,8 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
           const resources = compared.diff?.resources.map(toResourceComparison) ?? [];
           if (compared.diff) {
             for (const r of compared.diff.resources) {
-              if (r.status !== SyncStatus.Synced) logger.debug({ app: name, resource: r.key, differences: r.differences }, 'resource differs');
+              if (r.status !== SyncStatus.Synced)
+                logger.debug({ app: name, resource: r.key, differences: r.differences }, 'resource differs');
             }
           }
           let outcome: CompareOutcome | undefined;
@@ -336,6 +350,7 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
     resources: ResourceComparison[],
     sync: SyncIntent | undefined,
   ): Promise<CompareOutcome | undefined> {
+    if (apps.get(name) !== st) return { status: SyncStatus.Unknown, published: false }; // the app was deleted meanwhile
     const prev = st.record?.value;
     const at = now().toISOString();
     const ctx: RecordContext = {
@@ -388,7 +403,14 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
     }
     if (msgId !== undefined) {
       logger.info(
-        { app: name, revision: source.revision, reason, status: record.status, resources: record.resources.length, ...(failure ? { code: failure.code } : {}) },
+        {
+          app: name,
+          revision: source.revision,
+          reason,
+          status: record.status,
+          resources: record.resources.length,
+          ...(failure ? { code: failure.code } : {}),
+        },
         'diff computed',
       );
     }
@@ -431,7 +453,9 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
         apps.delete(name);
         metrics.forgetApp(name);
         if (!closing) {
-          track(comparisonKv.delete(name)).catch((error: unknown) => logger.warn({ err: error, app: name }, 'cannot delete the comparison record of a deleted app'));
+          track(comparisonKv.delete(name)).catch((error: unknown) =>
+            logger.warn({ err: error, app: name }, 'cannot delete the comparison record of a deleted app'),
+          );
         }
         return;
       }

@@ -83,7 +83,11 @@ export function createClusterCaches(options: ClusterCachesOptions): ClusterCache
       const client = registry.forDestination(destination);
       let entry = caches.get(client.name);
       if (!entry) {
-        if (closing) throw new KubeError(ErrorCode.KubeRequest, `failed to watch cluster ${client.name}: the differ is closing`, { cluster: client.name, operation: 'watch' });
+        if (closing)
+          throw new KubeError(ErrorCode.KubeRequest, `failed to watch cluster ${client.name}: the differ is closing`, {
+            cluster: client.name,
+            operation: 'watch',
+          });
         entry = create(client);
         caches.set(client.name, entry);
       }

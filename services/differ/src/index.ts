@@ -4,7 +4,14 @@ export { loadConfig, type DifferConfig } from './config.js';
 export { FIELD_MANAGER, type CompareOutcome, type RevisionOutcome } from './app-comparer.js';
 export { REVISION_DURABLE, revisionFilter } from './handlers/revision-detected.js';
 export { ComparisonResult } from './metrics.js';
-export { compareApp, compareResource, type AppDiff, type AppResourceDiff, type CompareOptions, type ResourceDiff } from './domain/compare.js';
+export {
+  compareApp,
+  compareResource,
+  type AppDiff,
+  type AppResourceDiff,
+  type CompareOptions,
+  type ResourceDiff,
+} from './domain/compare.js';
 export { parseQuantity, sameQuantity } from './domain/quantity.js';
 export { fieldsRemovedFromDesired } from './domain/managed-fields.js';
 export { parseClustersFile, type NamedCluster } from './domain/clusters-file.js';

@@ -30,7 +30,11 @@ export interface DifferMetrics {
 }
 
 export function resultOf(status: SyncStatus): ComparisonResult {
-  return status === SyncStatus.Synced ? ComparisonResult.Synced : status === SyncStatus.OutOfSync ? ComparisonResult.OutOfSync : ComparisonResult.Error;
+  return status === SyncStatus.Synced
+    ? ComparisonResult.Synced
+    : status === SyncStatus.OutOfSync
+      ? ComparisonResult.OutOfSync
+      : ComparisonResult.Error;
 }
 
 export function createDifferMetrics(registry: Registry): DifferMetrics {
@@ -40,7 +44,8 @@ export function createDifferMetrics(registry: Registry): DifferMetrics {
     labelNames: ['reason', 'result'] as const,
     registers: [registry],
   });
-  for (const reason of Object.values(MetricReason)) for (const result of Object.values(ComparisonResult)) comparisons.inc({ reason, result }, 0);
+  for (const reason of Object.values(MetricReason))
+    for (const result of Object.values(ComparisonResult)) comparisons.inc({ reason, result }, 0);
   const duration = new Histogram({
     name: 'ferry_differ_comparison_duration_seconds',
     help: 'Duration of one app comparison, from reading the cache to writing the record, in seconds.',

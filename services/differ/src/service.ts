@@ -65,7 +65,10 @@ export function clustersFromConfig(config: DifferConfig): ClusterRegistry {
   const registry = resolveClusters({
     ...(config.kubeconfigPath === undefined ? {} : { kubeconfigPath: config.kubeconfigPath }),
     clusters: Object.fromEntries(
-      config.clusters.map((c) => [c.name, { kubeconfigPath: c.kubeconfigPath, ...(c.context === undefined ? {} : { context: c.context }) }]),
+      config.clusters.map((c) => [
+        c.name,
+        { kubeconfigPath: c.kubeconfigPath, ...(c.context === undefined ? {} : { context: c.context }) },
+      ]),
     ),
     env: config.kubeEnv,
   });
@@ -91,7 +94,11 @@ export async function start(config: DifferConfig, deps: DifferDeps = {}): Promis
   const ownTracing = deps.tracing === undefined;
   const tracing =
     deps.tracing ??
-    (await startTracing({ serviceName: config.serviceName, logger, ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }) }));
+    (await startTracing({
+      serviceName: config.serviceName,
+      logger,
+      ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }),
+    }));
   const names = natsNames(config);
 
   let ready = false;

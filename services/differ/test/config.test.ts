@@ -37,7 +37,10 @@ test('every problem is reported in one FERRY_ERR_CONFIG_INVALID, the clusters fi
     () => loadConfig({ FERRY_DIFF_DEBOUNCE_MS: 'soon', FERRY_DIFF_CONCURRENCY: '0', FERRY_CLUSTERS_FILE: '/no/such/clusters.yaml' }),
     (error: { code?: string; problems?: Array<{ name: string }> }) => {
       assert.equal(error.code, 'FERRY_ERR_CONFIG_INVALID');
-      assert.deepEqual(error.problems?.map((p) => p.name), ['FERRY_DIFF_DEBOUNCE_MS', 'FERRY_DIFF_CONCURRENCY', 'FERRY_CLUSTERS_FILE']);
+      assert.deepEqual(
+        error.problems?.map((p) => p.name),
+        ['FERRY_DIFF_DEBOUNCE_MS', 'FERRY_DIFF_CONCURRENCY', 'FERRY_CLUSTERS_FILE'],
+      );
       return true;
     },
   );

@@ -33,7 +33,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function isEmpty(value: unknown): boolean {
-  return value === null || value === undefined || (Array.isArray(value) && value.length === 0) || (isRecord(value) && Object.keys(value).length === 0);
+  return (
+    value === null ||
+    value === undefined ||
+    (Array.isArray(value) && value.length === 0) ||
+    (isRecord(value) && Object.keys(value).length === 0)
+  );
 }
 
 function sameScalar(desired: unknown, live: unknown): boolean {
@@ -150,7 +155,13 @@ export function compareApp(
   const extras = tracked.filter((object) => !desiredKeys.has(keyOf(object)) && !object.metadata.deletionTimestamp);
   extras.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
   for (const object of extras) {
-    resources.push({ ...identity(object), key: keyOf(object), status: SyncStatus.OutOfSync, requiresPruning: true, differences: ['(not in Git)'] });
+    resources.push({
+      ...identity(object),
+      key: keyOf(object),
+      status: SyncStatus.OutOfSync,
+      requiresPruning: true,
+      differences: ['(not in Git)'],
+    });
   }
   const syncStatus = resources.some((r) => r.status !== SyncStatus.Synced) ? SyncStatus.OutOfSync : SyncStatus.Synced;
   return { syncStatus, resources };

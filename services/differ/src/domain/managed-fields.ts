@@ -31,7 +31,10 @@ function findByKey(list: unknown, keyJson: string): unknown {
   const exact = list.find((item) => isRecord(item) && entries.every(([k, v]) => same(item[k], v)));
   if (exact !== undefined) return exact;
   return list.find(
-    (item) => isRecord(item) && entries.some(([k]) => item[k] !== undefined) && entries.every(([k, v]) => item[k] === undefined || same(item[k], v)),
+    (item) =>
+      isRecord(item) &&
+      entries.some(([k]) => item[k] !== undefined) &&
+      entries.every(([k, v]) => item[k] === undefined || same(item[k], v)),
   );
 }
 

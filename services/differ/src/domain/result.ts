@@ -26,7 +26,14 @@ export interface StoredComparisonRecord extends ComparisonStatusRecord {
 
 /** The wire form of a resource's result (the join key and differences stay inside the differ). */
 export function toResourceComparison(r: AppResourceDiff): ResourceComparison {
-  const out: ResourceComparison = { group: r.group, version: r.version, kind: r.kind, namespace: r.namespace, name: r.name, status: r.status };
+  const out: ResourceComparison = {
+    group: r.group,
+    version: r.version,
+    kind: r.kind,
+    namespace: r.namespace,
+    name: r.name,
+    status: r.status,
+  };
   if (r.requiresPruning) out.requiresPruning = true;
   return out;
 }
@@ -39,7 +46,10 @@ export function statusesHash(syncStatus: SyncStatus, resources: readonly Resourc
   const rows = resources
     .map((r) => `${r.group}/${r.version}/${r.kind}/${r.namespace}/${r.name}=${r.status}${r.requiresPruning ? '!prune' : ''}`)
     .sort();
-  return createHash('sha256').update(`${syncStatus}\n${rows.join('\n')}`).digest('hex').slice(0, 12);
+  return createHash('sha256')
+    .update(`${syncStatus}\n${rows.join('\n')}`)
+    .digest('hex')
+    .slice(0, 12);
 }
 
 /** `diff.computed:<app>:<artifactKey>:<hash>[:<requestId>]` for a comparison after revision.detected. */
@@ -92,13 +102,20 @@ export function parseArtifact(artifactKey: string, value: unknown): KubeObject[]
   if (value === undefined) {
     throw new ArtifactError(ErrorCode.DiffArtifactMissing, artifactKey, `artifact ${artifactKey} is not in the artifact store`);
   }
-  const invalid = (why: string): ArtifactError => new ArtifactError(ErrorCode.DiffArtifactInvalid, artifactKey, `artifact ${artifactKey} is invalid: ${why}`);
+  const invalid = (why: string): ArtifactError =>
+    new ArtifactError(ErrorCode.DiffArtifactInvalid, artifactKey, `artifact ${artifactKey} is invalid: ${why}`);
   if (!isRecord(value) || !Array.isArray(value['objects'])) throw invalid('expected { objects: [...] }');
   return value['objects'].map((entry: unknown, i) => {
     const object = isRecord(entry) ? entry['object'] : undefined;
     if (!isRecord(object)) throw invalid(`objects[${i}].object is not an object`);
     const metadata = object['metadata'];
-    if (typeof object['apiVersion'] !== 'string' || typeof object['kind'] !== 'string' || !isRecord(metadata) || typeof metadata['name'] !== 'string' || metadata['name'] === '') {
+    if (
+      typeof object['apiVersion'] !== 'string' ||
+      typeof object['kind'] !== 'string' ||
+      !isRecord(metadata) ||
+      typeof metadata['name'] !== 'string' ||
+      metadata['name'] === ''
+    ) {
       throw invalid(`objects[${i}] needs apiVersion, kind and metadata.name`);
     }
     return object as KubeObject;
@@ -150,7 +167,10 @@ export function comparedRecord(
  * `<code>: <message>`, the resources of the last good comparison kept with status Unknown.
  */
 export function failedRecord(ctx: RecordContext, error: { code: string; message: string }, driftSequence: number): StoredComparisonRecord {
-  const resources = (ctx.previous?.artifactKey === ctx.artifactKey ? ctx.previous.resources : []).map((r) => ({ ...r, status: SyncStatus.Unknown }));
+  const resources = (ctx.previous?.artifactKey === ctx.artifactKey ? ctx.previous.resources : []).map((r) => ({
+    ...r,
+    status: SyncStatus.Unknown,
+  }));
   return {
     app: ctx.app,
     revision: ctx.revision,

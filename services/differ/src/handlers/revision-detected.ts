@@ -24,7 +24,10 @@ export function createRevisionHandler(comparer: AppComparer, options: { retryMs:
     const outcome = await comparer.onRevisionDetected(event.data, ctx.traceContext);
     if (outcome.kind === 'retry') {
       const delayMs = options.retryMs * Math.min(ctx.deliveryCount, 6);
-      options.logger.warn({ app: event.data.app, err: outcome.error, delivery: ctx.deliveryCount, delayMs }, 'comparison failed transiently; will retry');
+      options.logger.warn(
+        { app: event.data.app, err: outcome.error, delivery: ctx.deliveryCount, delayMs },
+        'comparison failed transiently; will retry',
+      );
       return HandlerResult.nak(delayMs);
     }
     return HandlerResult.ack();

@@ -17,7 +17,9 @@ interface Case {
 const dir = new URL('./fixtures/', import.meta.url);
 const options = { fieldManager: 'ferry' };
 
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()) {
   const c = parse(readFileSync(new URL(file, dir), 'utf8')) as Case;
   test(`${c.description} (${file})`, () => {
     const result = compareResource(c.desired, c.live, options);
@@ -26,22 +28,38 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
   });
 }
 
-const key = (o: KubeObject): string => `${o.apiVersion.split('/').slice(0, -1).join('/')}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+const key = (o: KubeObject): string =>
+  `${o.apiVersion.split('/').slice(0, -1).join('/')}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 test('an app is OutOfSync when a tracked object is no longer in Git, and that object requires pruning', () => {
-  const cm = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { a: '1' } });
-  const live = new Map([[key(cm('keep')), cm('keep')], [key(cm('old')), cm('old')]]);
+  const cm = (name: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: 'default' },
+    data: { a: '1' },
+  });
+  const live = new Map([
+    [key(cm('keep')), cm('keep')],
+    [key(cm('old')), cm('old')],
+  ]);
   const result = compareApp([cm('keep')], live, [cm('keep'), cm('old')], key, options);
   assert.equal(result.syncStatus, 'OutOfSync');
   assert.deepEqual(
     result.resources.map((r) => [r.name, r.status, r.requiresPruning ?? false]),
-    [['keep', 'Synced', false], ['old', 'OutOfSync', true]],
+    [
+      ['keep', 'Synced', false],
+      ['old', 'OutOfSync', true],
+    ],
   );
 });
 
 test('an app whose every object matches is Synced; an object being deleted is not an extra', () => {
   const cm: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default' } };
-  const going: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b', namespace: 'default', deletionTimestamp: '2026-01-01T00:00:00Z' } };
+  const going: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'b', namespace: 'default', deletionTimestamp: '2026-01-01T00:00:00Z' },
+  };
   const result = compareApp([cm], new Map([[key(cm), cm]]), [cm, going], key, options);
   assert.equal(result.syncStatus, 'Synced');
   assert.equal(result.resources.length, 1);

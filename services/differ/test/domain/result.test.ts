@@ -51,18 +51,35 @@ test('a failed comparison is Unknown with a ComparisonError naming the code, kee
   assert.deepEqual(good.conditions, []);
   assert.equal(good.driftSequence, 2);
   assert.equal(good.traceparent, ctx().traceparent);
-  const bad = failedRecord({ ...ctx(good), now: '2026-01-01T00:01:00.000Z' }, { code: 'FERRY_ERR_KUBE_REQUEST', message: 'connection refused' }, 2);
+  const bad = failedRecord(
+    { ...ctx(good), now: '2026-01-01T00:01:00.000Z' },
+    { code: 'FERRY_ERR_KUBE_REQUEST', message: 'connection refused' },
+    2,
+  );
   assert.equal(bad.status, 'Unknown');
-  assert.deepEqual(bad.resources.map((x) => x.status), ['Unknown']);
-  assert.deepEqual(bad.conditions, [{ type: 'ComparisonError', message: 'FERRY_ERR_KUBE_REQUEST: connection refused', lastTransitionTime: '2026-01-01T00:01:00.000Z' }]);
+  assert.deepEqual(
+    bad.resources.map((x) => x.status),
+    ['Unknown'],
+  );
+  assert.deepEqual(bad.conditions, [
+    { type: 'ComparisonError', message: 'FERRY_ERR_KUBE_REQUEST: connection refused', lastTransitionTime: '2026-01-01T00:01:00.000Z' },
+  ]);
   // The same error again keeps its transition time; a success clears it.
-  const again = failedRecord({ ...ctx(bad), now: '2026-01-01T00:02:00.000Z' }, { code: 'FERRY_ERR_KUBE_REQUEST', message: 'connection refused' }, 2);
+  const again = failedRecord(
+    { ...ctx(bad), now: '2026-01-01T00:02:00.000Z' },
+    { code: 'FERRY_ERR_KUBE_REQUEST', message: 'connection refused' },
+    2,
+  );
   assert.equal(again.conditions[0]?.lastTransitionTime, '2026-01-01T00:01:00.000Z');
   assert.deepEqual(comparedRecord(ctx(again), 'Synced', [r('a', 'Synced')], 2).conditions, []);
 });
 
 test('an artifact is decoded at the edge: missing and malformed ones are typed errors', () => {
-  const objects = parseArtifact('k', { app: 'web', revision: 'x', objects: [{ object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }, source: { file: 'a.yaml', line: 1 } }] });
+  const objects = parseArtifact('k', {
+    app: 'web',
+    revision: 'x',
+    objects: [{ object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }, source: { file: 'a.yaml', line: 1 } }],
+  });
   assert.equal(objects[0]?.kind, 'ConfigMap');
   assert.throws(() => parseArtifact('k', undefined), { code: 'FERRY_ERR_DIFF_ARTIFACT_MISSING' });
   assert.throws(() => parseArtifact('k', { objects: 'nope' }), { code: 'FERRY_ERR_DIFF_ARTIFACT_INVALID' });

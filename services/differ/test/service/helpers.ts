@@ -51,7 +51,13 @@ export function artifact(app: string, revision: string, objects: KubeObject[]): 
   return { app, revision, objects: objects.map((object, i) => ({ object, source: { file: `apps/${app}/all.yaml`, line: 1 + i * 20 } })) };
 }
 
-export function revisionDetected(app: string, revision: string, artifactKey: string, resourceCount: number, sync?: SyncIntent): RevisionDetected {
+export function revisionDetected(
+  app: string,
+  revision: string,
+  artifactKey: string,
+  resourceCount: number,
+  sync?: SyncIntent,
+): RevisionDetected {
   return {
     app,
     revision,

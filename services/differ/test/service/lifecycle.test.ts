@@ -37,7 +37,12 @@ async function startSlowApiServer(): Promise<{ server: Server; url: string; disc
     if (url.pathname === '/api/v1') {
       discovery++;
       setTimeout(
-        () => json({ kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true, verbs: ['get', 'list', 'watch'] }] }),
+        () =>
+          json({
+            kind: 'APIResourceList',
+            groupVersion: 'v1',
+            resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true, verbs: ['get', 'list', 'watch'] }],
+          }),
         DISCOVERY_DELAY_MS,
       );
       return;
@@ -47,7 +52,8 @@ async function startSlowApiServer(): Promise<{ server: Server; url: string; disc
       res.flushHeaders();
       return; // held open until the client aborts
     }
-    if (url.pathname === '/api/v1/configmaps') return json({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] });
+    if (url.pathname === '/api/v1/configmaps')
+      return json({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] });
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ kind: 'Status', status: 'Failure', code: 404, reason: 'NotFound', message: 'not found' }));
   });
@@ -71,7 +77,12 @@ describe('differ lifecycle', () => {
       `apiVersion: v1\nkind: Config\nclusters: [{name: slow, cluster: {server: "${api.url}"}}]\n` +
         `users: [{name: u, user: {token: t}}]\ncontexts: [{name: slow, context: {cluster: slow, user: u}}]\ncurrent-context: slow\n`,
     );
-    config = loadConfig({ FERRY_NATS_URL: nats.url, FERRY_KUBECONFIG: kubeconfig, FERRY_LOG_LEVEL: 'silent', FERRY_SHUTDOWN_GRACE_MS: '5000' });
+    config = loadConfig({
+      FERRY_NATS_URL: nats.url,
+      FERRY_KUBECONFIG: kubeconfig,
+      FERRY_LOG_LEVEL: 'silent',
+      FERRY_SHUTDOWN_GRACE_MS: '5000',
+    });
     nc = await connect({ servers: nats.url });
     await provisionJetStream(nc, config, logger);
     tracing = await startTracing({ serviceName: 'differ', logger });
@@ -109,10 +120,14 @@ describe('differ lifecycle', () => {
     await artifacts.putJson(artifactKey, artifact('slow', revision, [configMap('settings', { a: '1' })]));
     await appsKv.put('slow', application('slow', { server: 'https://kubernetes.default.svc', namespace: 'slow' }));
     const published: string[] = [];
-    const sub = nc.subscribe('gitops.diff.computed.slow', { callback: (_e, msg) => void published.push(msg.headers?.get('Nats-Msg-Id') ?? '') });
+    const sub = nc.subscribe('gitops.diff.computed.slow', {
+      callback: (_e, msg) => void published.push(msg.headers?.get('Nats-Msg-Id') ?? ''),
+    });
     const bus = createEventBus({ nc, config: { ...config, serviceName: 'poller' }, logger, tracer: tracing.tracer });
     const seen = api.discoveryRequests();
-    await bus.publish(EventType.RevisionDetected, 'slow', revisionDetected('slow', revision, artifactKey, 1), { msgId: `revision.detected:slow:${artifactKey}` });
+    await bus.publish(EventType.RevisionDetected, 'slow', revisionDetected('slow', revision, artifactKey, 1), {
+      msgId: `revision.detected:slow:${artifactKey}`,
+    });
 
     await waitUntil(() => api.discoveryRequests() > seen, { message: 'the comparison reached the cluster' });
     const closing = Date.now();

@@ -124,7 +124,13 @@ describe('differ service (real nats-server, sandbox cluster, kubectl)', () => {
     });
   }
 
-  async function register(app: string, namespace: string, revision: string, objects: KubeObject[], sync?: RevisionDetected['sync']): Promise<{ artifactKey: string; traceId: string }> {
+  async function register(
+    app: string,
+    namespace: string,
+    revision: string,
+    objects: KubeObject[],
+    sync?: RevisionDetected['sync'],
+  ): Promise<{ artifactKey: string; traceId: string }> {
     const artifactKey = `${app}.${revision}.0123456789abcdef`;
     await artifacts.putJson(artifactKey, artifact(app, revision, objects));
     await appsKv.put(app, application(app, { ...IN_CLUSTER, namespace }));
@@ -140,8 +146,20 @@ describe('differ service (real nats-server, sandbox cluster, kubectl)', () => {
     }
   }
 
-  async function nextEvent(app: string, after: number, predicate: (e: DiffComputed) => boolean, timeoutMs: number, what: string): Promise<Received> {
-    return waitUntil(() => eventsOf(app).slice(after).find((r) => predicate(r.event.data)), { timeoutMs, message: what });
+  async function nextEvent(
+    app: string,
+    after: number,
+    predicate: (e: DiffComputed) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<Received> {
+    return waitUntil(
+      () =>
+        eventsOf(app)
+          .slice(after)
+          .find((r) => predicate(r.event.data)),
+      { timeoutMs, message: what },
+    );
   }
 
   it('is ready and serves probes and metrics once started', async () => {
@@ -184,10 +202,19 @@ describe('differ service (real nats-server, sandbox cluster, kubectl)', () => {
     const before = eventsOf('web').length;
     const applyStart = Date.now();
     await applyAsFerry('web', 'web', objects);
-    const synced = await nextEvent('web', before, (e) => e.syncStatus === 'Synced', 2_000 + (Date.now() - applyStart), 'Synced after apply');
+    const synced = await nextEvent(
+      'web',
+      before,
+      (e) => e.syncStatus === 'Synced',
+      2_000 + (Date.now() - applyStart),
+      'Synced after apply',
+    );
     assert.ok(synced.at - applyStart < 2_000, `Synced ${synced.at - applyStart} ms after the apply began`);
     assert.equal(synced.event.data.reason, 'drift');
-    assert.deepEqual(synced.event.data.resources.map((r) => r.status), ['Synced', 'Synced']);
+    assert.deepEqual(
+      synced.event.data.resources.map((r) => r.status),
+      ['Synced', 'Synced'],
+    );
     assert.match(synced.event.id, new RegExp(`^diff.computed:web:${artifactKey.replaceAll('.', '\\.')}:[0-9a-f]{12}:drift-\\d+$`));
     assert.equal(synced.traceparent?.split('-')[1], traceId, 'drift results join the revision trace');
     const live = await kube.get({ apiVersion: 'v1', kind: 'Service', namespace: 'web', name: 'web' });
@@ -206,7 +233,13 @@ describe('differ service (real nats-server, sandbox cluster, kubectl)', () => {
     const drift = await nextEvent('web', beforeScale, (e) => e.syncStatus === 'OutOfSync', 3_000, 'OutOfSync after scale');
     assert.ok(drift.at - scaleAt < 2_000, `drift noticed ${drift.at - scaleAt} ms after kubectl scale`);
     assert.equal(drift.event.data.reason, 'drift');
-    assert.deepEqual(drift.event.data.resources.map((r) => [r.kind, r.status]), [['Deployment', 'OutOfSync'], ['Service', 'Synced']]);
+    assert.deepEqual(
+      drift.event.data.resources.map((r) => [r.kind, r.status]),
+      [
+        ['Deployment', 'OutOfSync'],
+        ['Service', 'Synced'],
+      ],
+    );
     assert.equal((await comparisonKv.get('web'))?.value.status, 'OutOfSync');
 
     // Spans: every comparison of this revision is in its trace, with app and revision attributes.
@@ -250,7 +283,10 @@ describe('differ service (real nats-server, sandbox cluster, kubectl)', () => {
     await applyAsFerry('web', 'web', [deployment('web', 2)]);
     await kube.delete({ apiVersion: 'v1', kind: 'Service', namespace: 'web', name: 'web' });
     const synced = await nextEvent('web', beforeSync, (e) => e.syncStatus === 'Synced', 3_000, 'Synced after the pruning sync');
-    assert.deepEqual(synced.event.data.resources.map((r) => r.kind), ['Deployment']);
+    assert.deepEqual(
+      synced.event.data.resources.map((r) => r.kind),
+      ['Deployment'],
+    );
     assert.equal(synced.event.data.sync, undefined, 'drift results carry no sync intent');
   });
 
@@ -263,17 +299,27 @@ describe('differ service (real nats-server, sandbox cluster, kubectl)', () => {
         group: 'example.com',
         scope: 'Namespaced',
         names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          },
+        ],
       },
     };
     const widget: KubeObject = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 3 } };
     await register('widgets', 'widgets', sha('c'), [crd, widget]);
     const first = await nextEvent('widgets', 0, () => true, 10_000, 'diff.computed for widgets');
     assert.equal(first.event.data.syncStatus, 'OutOfSync');
-    assert.deepEqual(first.event.data.resources.map((r) => [r.kind, r.namespace, r.status]), [
-      ['CustomResourceDefinition', '', 'OutOfSync'],
-      ['Widget', 'widgets', 'OutOfSync'],
-    ]);
+    assert.deepEqual(
+      first.event.data.resources.map((r) => [r.kind, r.namespace, r.status]),
+      [
+        ['CustomResourceDefinition', '', 'OutOfSync'],
+        ['Widget', 'widgets', 'OutOfSync'],
+      ],
+    );
     assert.deepEqual((await comparisonKv.get('widgets'))?.value.conditions, [], 'an unknown kind is not a comparison error');
 
     const before = eventsOf('widgets').length;
@@ -281,7 +327,10 @@ describe('differ service (real nats-server, sandbox cluster, kubectl)', () => {
     await new Promise((r) => setTimeout(r, 100));
     await applyAsFerry('widgets', 'widgets', [{ ...widget, metadata: { ...widget.metadata, namespace: 'widgets' } }]);
     const synced = await nextEvent('widgets', before, (e) => e.syncStatus === 'Synced', 5_000, 'widgets Synced');
-    assert.deepEqual(synced.event.data.resources.map((r) => r.status), ['Synced', 'Synced']);
+    assert.deepEqual(
+      synced.event.data.resources.map((r) => r.status),
+      ['Synced', 'Synced'],
+    );
   });
 
   it('reports an unknown cluster as a ComparisonError (Unknown) and an unreachable one as transient (retried, nothing published)', async () => {
@@ -304,7 +353,8 @@ describe('differ service (real nats-server, sandbox cluster, kubectl)', () => {
     assert.equal(down.status, 'Unknown');
     assert.match(down.conditions[0]?.message ?? '', /^FERRY_ERR_KUBE_REQUEST: /);
     await waitUntil(
-      async () => /ferry_differ_comparisons_total\{reason="revision",result="error",service="differ"\} ([3-9]|\d\d)/.test(await metricsText()),
+      async () =>
+        /ferry_differ_comparisons_total\{reason="revision",result="error",service="differ"\} ([3-9]|\d\d)/.test(await metricsText()),
       { timeoutMs: 5_000, message: 'the revision is retried' },
     );
     assert.equal(eventsOf('down').length, 0, 'a transient failure publishes nothing');
@@ -320,7 +370,10 @@ describe('differ service (real nats-server, sandbox cluster, kubectl)', () => {
     const drift = await nextEvent('web', before, () => true, 5_000, 'drift found after restart');
     assert.equal(drift.event.data.reason, 'drift');
     assert.equal(drift.event.data.revision, sha('b'));
-    assert.deepEqual(drift.event.data.resources.map((r) => [r.kind, r.status]), [['Deployment', 'OutOfSync']]);
+    assert.deepEqual(
+      drift.event.data.resources.map((r) => [r.kind, r.status]),
+      [['Deployment', 'OutOfSync']],
+    );
     // The restarted differ keeps following the cluster.
     const beforeFix = eventsOf('web').length;
     await run(kubectlPath() as string, ['--kubeconfig', sandbox.kubeconfigPath, 'scale', 'deployment/web', '-n', 'web', '--replicas=2']);

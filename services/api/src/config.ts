@@ -50,7 +50,8 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   if (inline !== undefined && inline.trim() !== '') {
     const parsed = parseTokenList(inline);
     tokens.push(...parsed.tokens);
-    for (const p of parsed.problems) secretProblems.push({ name: 'FERRY_API_TOKENS', value: '[redacted]', problem: `${p.where} ${p.problem}` });
+    for (const p of parsed.problems)
+      secretProblems.push({ name: 'FERRY_API_TOKENS', value: '[redacted]', problem: `${p.where} ${p.problem}` });
   }
   if (tokensFile !== undefined) {
     let text: string | undefined;

@@ -3,7 +3,14 @@
 export { start, type ApiDeps, type ApiService } from './service.js';
 export { API_VERSION, DEFAULT_API_PORT, DEFAULT_MAX_BODY_BYTES, loadConfig, type ApiConfig, type LoadConfigOptions } from './config.js';
 export { HEALTH_NOT_ASSESSED, composeStatus, invalidSpecStatus, resourceKey, type StatusRecords } from './domain/compose-status.js';
-export { asComparisonRecord, asHealthRecord, asOperationRecord, asSourceRecord, toStatusRecords, type RawStatusRecords } from './domain/records.js';
+export {
+  asComparisonRecord,
+  asHealthRecord,
+  asOperationRecord,
+  asSourceRecord,
+  toStatusRecords,
+  type RawStatusRecords,
+} from './domain/records.js';
 export {
   DEFAULT_TOKEN_NAME,
   ambiguousTokens,
@@ -16,7 +23,14 @@ export {
   type ApiToken,
   type TokenProblem,
 } from './domain/tokens.js';
-export { RefreshMode, parseBooleanQuery, parseRefreshMode, parseSyncRequest, type RequestProblem, type SyncRequestBody } from './domain/requests.js';
+export {
+  RefreshMode,
+  parseBooleanQuery,
+  parseRefreshMode,
+  parseSyncRequest,
+  type RequestProblem,
+  type SyncRequestBody,
+} from './domain/requests.js';
 export { ApiError, toErrorResponse, type ErrorBody, type ErrorDetail } from './handlers/errors.js';
 export { PUBLIC_ROUTES } from './handlers/hooks.js';
 export { STREAM_ROUTE } from './handlers/stream.js';

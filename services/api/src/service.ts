@@ -61,7 +61,11 @@ export async function start(config: ApiConfig, deps: ApiDeps = {}): Promise<ApiS
   const ownTracing = deps.tracing === undefined;
   const tracing =
     deps.tracing ??
-    (await startTracing({ serviceName: config.serviceName, logger, ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }) }));
+    (await startTracing({
+      serviceName: config.serviceName,
+      logger,
+      ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }),
+    }));
   const names = natsNames(config);
 
   let ready = false;

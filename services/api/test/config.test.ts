@@ -42,7 +42,12 @@ describe('api configuration', () => {
   it('reports every problem at once and never echoes a token', () => {
     const error = configError(() =>
       loadConfig(
-        { FERRY_API_TOKENS: 'alice=topsecret,bob=', FERRY_API_TOKENS_FILE: '/missing', FERRY_API_MAX_BODY_BYTES: 'lots', FERRY_HTTP_PORT: '-1' },
+        {
+          FERRY_API_TOKENS: 'alice=topsecret,bob=',
+          FERRY_API_TOKENS_FILE: '/missing',
+          FERRY_API_MAX_BODY_BYTES: 'lots',
+          FERRY_HTTP_PORT: '-1',
+        },
         {
           readFile: () => {
             throw Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' });

@@ -122,7 +122,8 @@ function latest(times: Array<string | undefined>): string | undefined {
 export function invalidSpecStatus(message: string, records: StatusRecords, now: Date): ApplicationStatus {
   const status: ApplicationStatus = {
     sync: { status: SyncStatus.Unknown },
-    health: records.health === undefined ? { status: HealthStatus.Unknown, message: HEALTH_NOT_ASSESSED } : { status: records.health.status },
+    health:
+      records.health === undefined ? { status: HealthStatus.Unknown, message: HEALTH_NOT_ASSESSED } : { status: records.health.status },
     resources: [],
     history: [...(records.operation?.history ?? [])],
     conditions: [{ type: ConditionType.InvalidSpecError, message, lastTransitionTime: now.toISOString() }],

@@ -29,8 +29,12 @@ export function asSourceRecord(v: unknown): SourceStatusRecord | undefined {
 }
 
 export function asComparisonRecord(v: unknown): ComparisonStatusRecord | undefined {
-  if (!isObject(v) || !SYNC_STATUSES.has(v['status']) || !Array.isArray(v['resources']) || !isArrayOrAbsent(v['conditions'])) return undefined;
-  return { ...(v as unknown as ComparisonStatusRecord), conditions: (v['conditions'] as ComparisonStatusRecord['conditions'] | undefined) ?? [] };
+  if (!isObject(v) || !SYNC_STATUSES.has(v['status']) || !Array.isArray(v['resources']) || !isArrayOrAbsent(v['conditions']))
+    return undefined;
+  return {
+    ...(v as unknown as ComparisonStatusRecord),
+    conditions: (v['conditions'] as ComparisonStatusRecord['conditions'] | undefined) ?? [],
+  };
 }
 
 export function asOperationRecord(v: unknown): OperationStatusRecord | undefined {

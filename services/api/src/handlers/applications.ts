@@ -34,7 +34,9 @@ export function registerApplicationRoutes(app: FastifyInstance, ctx: ApiContext)
     const byKey = (list: Array<{ key: string; value: unknown }>) => new Map(list.map((e) => [e.key, e.value]));
     const [s, c, o, h] = [byKey(source), byKey(comparison), byKey(operation), byKey(health)];
     const items = apps
-      .map((e) => withStatus(ctx, e.key, e.value, { source: s.get(e.key), comparison: c.get(e.key), operation: o.get(e.key), health: h.get(e.key) }))
+      .map((e) =>
+        withStatus(ctx, e.key, e.value, { source: s.get(e.key), comparison: c.get(e.key), operation: o.get(e.key), health: h.get(e.key) }),
+      )
       .filter((a) => project === undefined || (a.spec?.project ?? 'default') === project)
       .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
     return { items };
@@ -47,7 +49,8 @@ export function registerApplicationRoutes(app: FastifyInstance, ctx: ApiContext)
     const name = manifest.metadata.name;
     const created = (await ctx.kv.apps.create(name, manifest)) !== undefined;
     if (!created) {
-      if (!upsert) throw new ApiError(409, ErrorCode.AppExists, `application ${name} already exists (use ?upsert=true or PUT to replace it)`);
+      if (!upsert)
+        throw new ApiError(409, ErrorCode.AppExists, `application ${name} already exists (use ?upsert=true or PUT to replace it)`);
       await ctx.kv.apps.put(name, manifest);
     }
     await refreshAfterWrite(ctx, request, name, created ? 'created' : 'updated');
@@ -58,7 +61,10 @@ export function registerApplicationRoutes(app: FastifyInstance, ctx: ApiContext)
     const { name } = request.params;
     const manifest = parseApplication(request.body);
     if (manifest.metadata.name !== name) {
-      throw new ApplicationInvalidError([{ path: 'metadata.name', message: `must equal the name in the URL (${name}), is ${manifest.metadata.name}` }], name);
+      throw new ApplicationInvalidError(
+        [{ path: 'metadata.name', message: `must equal the name in the URL (${name}), is ${manifest.metadata.name}` }],
+        name,
+      );
     }
     const existed = (await ctx.kv.apps.get(name)) !== undefined;
     await ctx.kv.apps.put(name, manifest);

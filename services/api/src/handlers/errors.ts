@@ -64,7 +64,11 @@ export function toErrorResponse(error: unknown): { statusCode: number; body: Err
   const fastifyCode = (error as { code?: unknown } | null)?.code;
   const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
   if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE' || statusCode === 413) {
-    return { statusCode: 413, body: bodyOf(ErrorCode.ApiBodyTooLarge, 'request body is larger than the limit (FERRY_API_MAX_BODY_BYTES)'), internal: false };
+    return {
+      statusCode: 413,
+      body: bodyOf(ErrorCode.ApiBodyTooLarge, 'request body is larger than the limit (FERRY_API_MAX_BODY_BYTES)'),
+      internal: false,
+    };
   }
   if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || statusCode === 415) {
     return {

@@ -6,7 +6,9 @@ import { parseApplication } from '@ferry/contracts';
 import { composeStatus, invalidSpecStatus, toStatusRecords, type RawStatusRecords } from '../../src/index.js';
 
 const dir = new URL('./fixtures/compose-status/', import.meta.url);
-const fixtures = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const fixtures = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 describe('composeStatus (one YAML fixture per case: records in, status out)', () => {
   it('has fixtures to run', () => {
@@ -47,6 +49,8 @@ describe('invalidSpecStatus', () => {
     const now = new Date('2025-02-02T00:00:00.000Z');
     const status = invalidSpecStatus('spec.source.helm is not supported', {}, now);
     assert.equal(status.sync.status, 'Unknown');
-    assert.deepEqual(status.conditions, [{ type: 'InvalidSpecError', message: 'spec.source.helm is not supported', lastTransitionTime: now.toISOString() }]);
+    assert.deepEqual(status.conditions, [
+      { type: 'InvalidSpecError', message: 'spec.source.helm is not supported', lastTransitionTime: now.toISOString() },
+    ]);
   });
 });

@@ -50,7 +50,11 @@ export async function startApiFixture(env: Record<string, string> = {}): Promise
   const sub: Subscription = nc.subscribe('gitops.>', {
     callback: (_err, msg) => {
       try {
-        events.push({ subject: msg.subject, event: decodeEvent(msg.data), traceparent: msg.headers?.has('traceparent') ? msg.headers.get('traceparent') : undefined });
+        events.push({
+          subject: msg.subject,
+          event: decodeEvent(msg.data),
+          traceparent: msg.headers?.has('traceparent') ? msg.headers.get('traceparent') : undefined,
+        });
       } catch {
         // not an event
       }

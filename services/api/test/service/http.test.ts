@@ -86,14 +86,20 @@ describe('api over HTTP (inject) against a real nats-server', () => {
       const res = await inject('POST', '/api/v1/applications?upsert=true', application('upserted', { path: 'other' }));
       assert.equal(res.statusCode, 200);
       assert.equal(((await appsKv.get('upserted'))?.value as { spec: { source: { path: string } } }).spec.source.path, 'other');
-      await f.waitForEvent((e) => e.subject === 'gitops.refresh.requested.upserted' && (e.event.data as RefreshRequested).reason === 'updated');
+      await f.waitForEvent(
+        (e) => e.subject === 'gitops.refresh.requested.upserted' && (e.event.data as RefreshRequested).reason === 'updated',
+      );
     });
 
     it('creates and then updates with PUT (200 both times)', async () => {
       assert.equal((await inject('PUT', '/api/v1/applications/put-me', application('put-me'))).statusCode, 200);
-      await f.waitForEvent((e) => e.subject === 'gitops.refresh.requested.put-me' && (e.event.data as RefreshRequested).reason === 'created');
+      await f.waitForEvent(
+        (e) => e.subject === 'gitops.refresh.requested.put-me' && (e.event.data as RefreshRequested).reason === 'created',
+      );
       assert.equal((await inject('PUT', '/api/v1/applications/put-me', application('put-me', { path: 'p2' }))).statusCode, 200);
-      await f.waitForEvent((e) => e.subject === 'gitops.refresh.requested.put-me' && (e.event.data as RefreshRequested).reason === 'updated');
+      await f.waitForEvent(
+        (e) => e.subject === 'gitops.refresh.requested.put-me' && (e.event.data as RefreshRequested).reason === 'updated',
+      );
     });
 
     it('answers 400 when the PUT name does not match the manifest', async () => {
@@ -106,7 +112,10 @@ describe('api over HTTP (inject) against a real nats-server', () => {
 
     it('answers 400 FERRY_ERR_APP_INVALID listing every problem by path, the unsupported field named', async () => {
       const manifest = application('bad');
-      (manifest['spec'] as Record<string, unknown>)['source'] = { repoURL: 'https://git.example.invalid/x.git', helm: { releaseName: 'x' } };
+      (manifest['spec'] as Record<string, unknown>)['source'] = {
+        repoURL: 'https://git.example.invalid/x.git',
+        helm: { releaseName: 'x' },
+      };
       (manifest['spec'] as Record<string, unknown>)['revisionHistoryLimit'] = 'ten';
       const res = await inject('POST', '/api/v1/applications', manifest);
       assert.equal(res.statusCode, 400);
@@ -127,18 +136,33 @@ describe('api over HTTP (inject) against a real nats-server', () => {
         '  source: { repoURL: "https://git.example.invalid/apps.git", path: y }',
         '  destination: { name: in-cluster, namespace: y }',
       ].join('\n');
-      const res = await f.service.app.inject({ method: 'POST', url: '/api/v1/applications', headers: { ...auth(), 'content-type': 'application/yaml' }, payload: yaml });
+      const res = await f.service.app.inject({
+        method: 'POST',
+        url: '/api/v1/applications',
+        headers: { ...auth(), 'content-type': 'application/yaml' },
+        payload: yaml,
+      });
       assert.equal(res.statusCode, 201);
     });
 
     it('answers 400 FERRY_ERR_API_BAD_REQUEST for a body that is not JSON', async () => {
-      const res = await f.service.app.inject({ method: 'POST', url: '/api/v1/applications', headers: { ...auth(), 'content-type': 'application/json' }, payload: '{"apiVersion":' });
+      const res = await f.service.app.inject({
+        method: 'POST',
+        url: '/api/v1/applications',
+        headers: { ...auth(), 'content-type': 'application/json' },
+        payload: '{"apiVersion":',
+      });
       assert.equal(res.statusCode, 400);
       assert.equal(res.json().code, 'FERRY_ERR_API_BAD_REQUEST');
     });
 
     it('answers 415 for a body that is neither JSON nor YAML', async () => {
-      const res = await f.service.app.inject({ method: 'POST', url: '/api/v1/applications', headers: { ...auth(), 'content-type': 'text/plain' }, payload: 'hello' });
+      const res = await f.service.app.inject({
+        method: 'POST',
+        url: '/api/v1/applications',
+        headers: { ...auth(), 'content-type': 'text/plain' },
+        payload: 'hello',
+      });
       assert.equal(res.statusCode, 415);
       assert.equal(res.json().code, 'FERRY_ERR_API_UNSUPPORTED_MEDIA_TYPE');
     });
@@ -157,19 +181,43 @@ describe('api over HTTP (inject) against a real nats-server', () => {
       const revision = 'a'.repeat(40);
       const deploy = { group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'composed', name: 'web' };
       await kv.source.put('composed', {
-        app: 'composed', repoURL: 'https://git.example.invalid/apps.git', targetRevision: 'main', revision, sourceType: 'Directory',
-        resolvedAt: '2025-01-01T00:00:00.000Z', conditions: [],
+        app: 'composed',
+        repoURL: 'https://git.example.invalid/apps.git',
+        targetRevision: 'main',
+        revision,
+        sourceType: 'Directory',
+        resolvedAt: '2025-01-01T00:00:00.000Z',
+        conditions: [],
       });
       await kv.comparison.put('composed', {
-        app: 'composed', revision, artifactKey: 'k', status: 'Synced', resources: [{ ...deploy, status: 'Synced' }], comparedAt: '2025-01-01T00:00:01.000Z', conditions: [],
+        app: 'composed',
+        revision,
+        artifactKey: 'k',
+        status: 'Synced',
+        resources: [{ ...deploy, status: 'Synced' }],
+        comparedAt: '2025-01-01T00:00:01.000Z',
+        conditions: [],
       });
-      const history = [{
-        id: 0, revision, deployStartedAt: '2025-01-01T00:00:02.000Z', deployedAt: '2025-01-01T00:00:03.000Z',
-        source: { repoURL: 'https://git.example.invalid/apps.git' }, initiatedBy: { automated: true }, syncId: 's1', phase: 'Succeeded', resources: [],
-      }];
+      const history = [
+        {
+          id: 0,
+          revision,
+          deployStartedAt: '2025-01-01T00:00:02.000Z',
+          deployedAt: '2025-01-01T00:00:03.000Z',
+          source: { repoURL: 'https://git.example.invalid/apps.git' },
+          initiatedBy: { automated: true },
+          syncId: 's1',
+          phase: 'Succeeded',
+          resources: [],
+        },
+      ];
       await kv.operation.put('composed', { app: 'composed', history, conditions: [] });
       await kv.health.put('composed', {
-        app: 'composed', status: 'Healthy', resources: [{ ...deploy, status: 'Healthy' }], changedAt: '2025-01-01T00:00:04.000Z', assessedAt: '2025-01-01T00:00:05.000Z',
+        app: 'composed',
+        status: 'Healthy',
+        resources: [{ ...deploy, status: 'Healthy' }],
+        changedAt: '2025-01-01T00:00:04.000Z',
+        assessedAt: '2025-01-01T00:00:05.000Z',
       });
       const res = await inject('GET', '/api/v1/applications/composed');
       assert.equal(res.statusCode, 200);
@@ -196,7 +244,9 @@ describe('api over HTTP (inject) against a real nats-server', () => {
       await inject('POST', '/api/v1/applications', application('get-refresh'));
       const before = f.events.filter((e) => e.subject === 'gitops.refresh.requested.get-refresh').length;
       assert.equal((await inject('GET', '/api/v1/applications/get-refresh?refresh=hard')).statusCode, 200);
-      await f.waitForEvent((e) => e.subject === 'gitops.refresh.requested.get-refresh' && (e.event.data as RefreshRequested).reason === 'manual');
+      await f.waitForEvent(
+        (e) => e.subject === 'gitops.refresh.requested.get-refresh' && (e.event.data as RefreshRequested).reason === 'manual',
+      );
       assert.ok(f.events.filter((e) => e.subject === 'gitops.refresh.requested.get-refresh').length > before);
       assert.equal((await inject('GET', '/api/v1/applications/get-refresh?refresh=soft')).json().code, 'FERRY_ERR_API_BAD_REQUEST');
     });
@@ -210,7 +260,10 @@ describe('api over HTTP (inject) against a real nats-server', () => {
       assert.ok(names.includes('web') && names.includes('list-a'));
       assert.ok(all.every((a) => a.status !== undefined));
       const team = (await inject('GET', '/api/v1/applications?project=team')).json().items as Array<{ metadata: { name: string } }>;
-      assert.deepEqual(team.map((a) => a.metadata.name), ['list-a', 'list-b']);
+      assert.deepEqual(
+        team.map((a) => a.metadata.name),
+        ['list-a', 'list-b'],
+      );
     });
 
     it('deletes an app (200, app.deleted published) and answers 404 FERRY_ERR_APP_NOT_FOUND after', async () => {
@@ -241,7 +294,9 @@ describe('api over HTTP (inject) against a real nats-server', () => {
       const res = await inject('POST', '/api/v1/applications/acted/refresh');
       assert.equal(res.statusCode, 202);
       const { requestId } = res.json() as { requestId: string };
-      const got = await f.waitForEvent((e) => e.subject === 'gitops.refresh.requested.acted' && (e.event.data as RefreshRequested).requestId === requestId);
+      const got = await f.waitForEvent(
+        (e) => e.subject === 'gitops.refresh.requested.acted' && (e.event.data as RefreshRequested).requestId === requestId,
+      );
       assert.equal((got.event.data as RefreshRequested).reason, 'manual');
     });
 
@@ -258,7 +313,11 @@ describe('api over HTTP (inject) against a real nats-server', () => {
     });
 
     it('sync with a JSON content type and no body means prune=false', async () => {
-      const res = await f.service.app.inject({ method: 'POST', url: '/api/v1/applications/acted/sync', headers: { ...auth(), 'content-type': 'application/json' } });
+      const res = await f.service.app.inject({
+        method: 'POST',
+        url: '/api/v1/applications/acted/sync',
+        headers: { ...auth(), 'content-type': 'application/json' },
+      });
       assert.equal(res.statusCode, 202);
       const { requestId } = res.json() as { requestId: string };
       const got = await f.waitForEvent((e) => (e.event.data as SyncRequested).requestId === requestId);
@@ -273,7 +332,7 @@ describe('api over HTTP (inject) against a real nats-server', () => {
       assert.deepEqual(res.json().details, [{ path: 'revision', message: 'is not supported (supported: prune)' }]);
     });
 
-    it('continues the caller\'s trace when the request carries traceparent', async () => {
+    it("continues the caller's trace when the request carries traceparent", async () => {
       const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
       const res = await f.service.app.inject({
         method: 'POST',
@@ -285,11 +344,18 @@ describe('api over HTTP (inject) against a real nats-server', () => {
       assert.equal(got.traceparent?.split('-')[1], traceId);
     });
 
-    it('history lists the operation record\'s entries (empty before any sync)', async () => {
+    it("history lists the operation record's entries (empty before any sync)", async () => {
       assert.deepEqual((await inject('GET', '/api/v1/applications/acted/history')).json(), { items: [] });
       const entry = {
-        id: 0, revision: 'b'.repeat(40), deployStartedAt: '2025-01-01T00:00:00.000Z', deployedAt: '2025-01-01T00:00:01.000Z',
-        source: { repoURL: 'https://git.example.invalid/apps.git' }, initiatedBy: { username: 'ci' }, syncId: 'x', phase: 'Succeeded', resources: [],
+        id: 0,
+        revision: 'b'.repeat(40),
+        deployStartedAt: '2025-01-01T00:00:00.000Z',
+        deployedAt: '2025-01-01T00:00:01.000Z',
+        source: { repoURL: 'https://git.example.invalid/apps.git' },
+        initiatedBy: { username: 'ci' },
+        syncId: 'x',
+        phase: 'Succeeded',
+        resources: [],
       };
       await kv.operation.put('acted', { app: 'acted', history: [entry], conditions: [] });
       assert.deepEqual((await inject('GET', '/api/v1/applications/acted/history')).json(), { items: [entry] });

@@ -71,7 +71,9 @@ describe('api lifecycle', () => {
       FERRY_API_TOKENS: ALICE,
       FERRY_LOG_LEVEL: 'silent',
     });
-    await assert.rejects(start(config, { logger, registry: createMetricsRegistry({ service: 'api' }) }), { code: 'FERRY_ERR_MESSAGING_UNAVAILABLE' });
+    await assert.rejects(start(config, { logger, registry: createMetricsRegistry({ service: 'api' }) }), {
+      code: 'FERRY_ERR_MESSAGING_UNAVAILABLE',
+    });
     await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`));
   });
 
@@ -92,7 +94,7 @@ describe('api lifecycle', () => {
         assert.deepEqual(await proc.exited, { code: 0, signal: null });
         assert.doesNotMatch(proc.logs(), new RegExp(ALICE));
       } finally {
-        proc.kill();
+        await proc.kill();
       }
     } finally {
       await f.close();
@@ -101,8 +103,14 @@ describe('api lifecycle', () => {
 
   it('exits 1 naming both token variables when no token is configured', async () => {
     await assert.rejects(
-      startServiceProcess({ name: 'api-no-tokens', entry: mainTs, env: { FERRY_HTTP_PORT: '0', FERRY_API_TOKENS: '', FERRY_API_TOKENS_FILE: '' }, timeoutMs: 10_000 }),
-      (error: Error & { output?: string }) => /FERRY_ERR_CONFIG_INVALID/.test(error.output ?? error.message) && /FERRY_API_TOKENS_FILE/.test(error.output ?? error.message),
+      startServiceProcess({
+        name: 'api-no-tokens',
+        entry: mainTs,
+        env: { FERRY_HTTP_PORT: '0', FERRY_API_TOKENS: '', FERRY_API_TOKENS_FILE: '' },
+        timeoutMs: 10_000,
+      }),
+      (error: Error & { output?: string }) =>
+        /FERRY_ERR_CONFIG_INVALID/.test(error.output ?? error.message) && /FERRY_API_TOKENS_FILE/.test(error.output ?? error.message),
     );
   });
 });

@@ -54,7 +54,12 @@ function healthChanged(app: string, n: number): CloudEvent {
 }
 
 const parseFrame = (frame: string): Record<string, string> =>
-  Object.fromEntries(frame.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
+  Object.fromEntries(
+    frame
+      .split('\n')
+      .filter((l) => !l.startsWith(':'))
+      .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+  );
 
 describe('event stream (SSE) over a real listening server', () => {
   let f: ApiFixture;
@@ -80,7 +85,7 @@ describe('event stream (SSE) over a real listening server', () => {
     }
   });
 
-  it('with ?app= sends only that app\'s events', async () => {
+  it("with ?app= sends only that app's events", async () => {
     const client = await openStream(`${f.service.url}/api/v1/stream/events?app=api`);
     try {
       await client.waitForFrame((fr) => fr.startsWith(': connected'));
@@ -114,7 +119,7 @@ describe('event stream (SSE) over a real listening server', () => {
   });
 
   it('stops the subscription when the client disconnects', async () => {
-    const gauge = async (): Promise<number> => ((await f.registry.getSingleMetric('ferry_api_event_streams')?.get())?.values[0]?.value ?? -1);
+    const gauge = async (): Promise<number> => (await f.registry.getSingleMetric('ferry_api_event_streams')?.get())?.values[0]?.value ?? -1;
     const subs = async (): Promise<number> =>
       ((await (await fetch(`${f.nats.monitorUrl}/subsz`)).json()) as { num_subscriptions: number }).num_subscriptions;
     const baseline = await subs();
@@ -123,6 +128,9 @@ describe('event stream (SSE) over a real listening server', () => {
     assert.equal(await gauge(), 1);
     assert.equal(await subs(), baseline + 1);
     client.abort();
-    await waitUntil(async () => (await gauge()) === 0 && (await subs()) === baseline, { timeoutMs: 3000, message: 'stream not cleaned up' });
+    await waitUntil(async () => (await gauge()) === 0 && (await subs()) === baseline, {
+      timeoutMs: 3000,
+      message: 'stream not cleaned up',
+    });
   });
 });

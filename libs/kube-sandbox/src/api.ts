@@ -162,10 +162,13 @@ export class ApiServer {
   /** Checks apiVersion/kind/namespace of a request body against the URL and returns it typed. */
   private checkBody(r: ResourceType, body: unknown, namespace: string | undefined, name: string | undefined): KubeObject {
     if (!isObj(body)) throw badRequest('the request body must be a JSON or YAML object');
+    // typed clients may leave apiVersion/kind out: the endpoint defines them, as on a real server
+    if (body.kind === undefined || body.kind === '') body.kind = r.kind;
+    if (body.apiVersion === undefined || body.apiVersion === '') body.apiVersion = apiVersionOf(r);
     const kind = body.kind;
     const apiVersion = body.apiVersion;
-    if (typeof kind !== 'string' || kind === '') throw badRequest("Object 'Kind' is missing in the request body");
-    if (typeof apiVersion !== 'string' || apiVersion === '') throw badRequest("Object 'apiVersion' is missing in the request body");
+    if (typeof kind !== 'string') throw badRequest("Object 'Kind' is missing in the request body");
+    if (typeof apiVersion !== 'string') throw badRequest("Object 'apiVersion' is missing in the request body");
     const { group } = splitApiVersion(apiVersion);
     if (kind !== r.kind || group !== r.group)
       throw badRequest(`the API version in the data (${apiVersion}) does not match the expected API version (${apiVersionOf(r)}) or kind ${kind} is not ${r.kind}`);

@@ -63,6 +63,12 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
 }
 
 function decode(text: string, contentType: string): unknown {
+  if (contentType.includes('protobuf') || contentType.includes('cbor'))
+    throw new StatusError(
+      415,
+      StatusReason.UnsupportedMediaType,
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+    );
   const trimmed = text.trimStart();
   if (trimmed === '') throw badRequest('the request body is empty');
   try {

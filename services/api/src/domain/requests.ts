@@ -45,3 +45,10 @@ export function parseBooleanQuery(name: string, value: unknown): boolean | { pro
   if (value === 'true') return true;
   return { problems: [{ path: `query.${name}`, message: 'must be true or false' }] };
 }
+
+const APP_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** True for a valid application name (a DNS label, at most 63 characters), as contracts' schema defines it. */
+export function isAppName(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 63 && APP_NAME.test(value);
+}

@@ -4,7 +4,7 @@ import { EventType } from '@ferry/contracts';
 import type { SyncRequested } from '@ferry/contracts';
 import { SpanAttribute, withSpan } from '@ferry/runtime';
 import type { FastifyInstance } from '@ferry/runtime';
-import { parseSyncRequest } from '../domain/requests.js';
+import { parseSyncRequest, isAppName } from '../domain/requests.js';
 import { badRequest, notFound } from './errors.js';
 import { publishRefresh, requestTraceContext } from './context.js';
 import type { ApiContext } from './context.js';
@@ -14,6 +14,7 @@ type NameParams = { Params: { name: string } };
 export function registerActionRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post<NameParams>('/api/v1/applications/:name/refresh', async (request, reply) => {
     const { name } = request.params;
+    if (!isAppName(name)) throw notFound(name);
     if ((await ctx.kv.apps.get(name)) === undefined) throw notFound(name);
     const requestId = await publishRefresh(ctx, request, name, 'manual');
     return reply.code(202).send({ requestId });
@@ -21,6 +22,7 @@ export function registerActionRoutes(app: FastifyInstance, ctx: ApiContext): voi
 
   app.post<NameParams>('/api/v1/applications/:name/sync', async (request, reply) => {
     const { name } = request.params;
+    if (!isAppName(name)) throw notFound(name);
     const body = parseSyncRequest(request.body);
     if ('problems' in body) throw badRequest('invalid sync request', body.problems);
     if ((await ctx.kv.apps.get(name)) === undefined) throw notFound(name);

@@ -11,7 +11,7 @@ import type { FastifyRequest } from 'fastify';
 import { composeStatus, invalidSpecStatus } from '../domain/compose-status.js';
 import { toStatusRecords } from '../domain/records.js';
 import type { RawStatusRecords } from '../domain/records.js';
-import { parseBooleanQuery, parseRefreshMode } from '../domain/requests.js';
+import { parseBooleanQuery, parseRefreshMode, isAppName } from '../domain/requests.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { publishRefresh, requestTraceContext } from './context.js';
 import type { ApiContext } from './context.js';
@@ -74,6 +74,7 @@ export function registerApplicationRoutes(app: FastifyInstance, ctx: ApiContext)
 
   app.get<NameParams & { Querystring: { refresh?: string } }>('/api/v1/applications/:name', async (request) => {
     const { name } = request.params;
+    if (!isAppName(name)) throw notFound(name);
     const refresh = parseRefreshMode(request.query.refresh);
     if (typeof refresh === 'object') throw badRequest('invalid query', refresh.problems);
     const stored = await ctx.kv.apps.get(name);
@@ -84,6 +85,7 @@ export function registerApplicationRoutes(app: FastifyInstance, ctx: ApiContext)
 
   app.delete<NameParams>('/api/v1/applications/:name', async (request) => {
     const { name } = request.params;
+    if (!isAppName(name)) throw notFound(name);
     const stored = await ctx.kv.apps.get(name);
     if (stored === undefined) throw notFound(name);
     await ctx.kv.apps.delete(name);

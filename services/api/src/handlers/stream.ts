@@ -4,6 +4,7 @@
  */
 import { subscribeEvents } from '@ferry/runtime';
 import type { FastifyInstance } from '@ferry/runtime';
+import { isAppName } from '../domain/requests.js';
 import { badRequest } from './errors.js';
 import type { ApiContext } from './context.js';
 
@@ -11,13 +12,12 @@ import type { ApiContext } from './context.js';
 export const STREAM_ROUTE = '/api/v1/stream/events';
 /** A client that lets this much output pile up unread is disconnected (it can reconnect). */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
-const APP_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { app?: string } }>(STREAM_ROUTE, async (request, reply) => {
     const started = process.hrtime.bigint();
     const appFilter = request.query.app;
-    if (appFilter !== undefined && (typeof appFilter !== 'string' || !APP_NAME.test(appFilter) || appFilter.length > 63)) {
+    if (appFilter !== undefined && !isAppName(appFilter)) {
       throw badRequest('invalid query', [{ path: 'query.app', message: 'must be an application name' }]);
     }
     const prefix = ctx.config.subjectPrefix;

@@ -283,6 +283,21 @@ describe('api over HTTP (inject) against a real nats-server', () => {
         assert.equal(res.json().code, 'FERRY_ERR_APP_NOT_FOUND');
       }
     });
+    it('answers 404 for names that cannot be apps (KV wildcards, dots), never a 5xx', async () => {
+      for (const name of ['%3E', '*', 'a.b', 'UPPER', 'x'.repeat(64)]) {
+        for (const [method, suffix] of [
+          ['GET', ''],
+          ['DELETE', ''],
+          ['POST', '/refresh'],
+          ['POST', '/sync'],
+          ['GET', '/history'],
+        ] as const) {
+          const res = await inject(method, `/api/v1/applications/${name}${suffix}`);
+          assert.equal(res.statusCode, 404, `${method} ${name}${suffix}`);
+          assert.equal(res.json().code, 'FERRY_ERR_APP_NOT_FOUND');
+        }
+      }
+    });
   });
 
   describe('actions and history', () => {

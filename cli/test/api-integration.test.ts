@@ -1,0 +1,127 @@
+/** `ferry` against the real api service (`start()` from @ferry/api) on a real nats-server. */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { loadConfig, start, type ApiService } from '@ferry/api';
+import { createLogger, createMetricsRegistry } from '@ferry/runtime';
+import { natsServerPath, startNatsServer, type NatsServerHandle } from '@ferry/testing';
+import { ferry, tempHome } from './run-ferry.js';
+
+const TOKEN = 'cli-integration-token-0123456789';
+let nats: NatsServerHandle | undefined;
+let api: ApiService | undefined;
+let home: ReturnType<typeof tempHome>;
+
+before(async () => {
+  home = tempHome();
+  if (!natsServerPath()) return;
+  nats = await startNatsServer();
+  const config = loadConfig({
+    FERRY_NATS_URL: nats.url,
+    FERRY_HTTP_PORT: '0',
+    FERRY_API_TOKENS: `cli=${TOKEN}`,
+    FERRY_LOG_LEVEL: 'silent',
+  });
+  api = await start(config, { logger: createLogger({ name: 'api', level: 'silent' }), registry: createMetricsRegistry({ service: 'api' }) });
+});
+
+after(async () => {
+  await api?.close();
+  await nats?.close();
+  home.cleanup();
+});
+
+const manifest = `# an Argo CD Application, as its users declare it
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: skynet-docs
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: https://git.example.invalid/skynet-gitops.git
+    targetRevision: main
+    path: k8s
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: skynet-docs
+  syncPolicy:
+    automated:
+      prune: true
+      selfHeal: true
+`;
+
+test('login, app create -f, app list and app get work against the real api', async (t) => {
+  if (!api) return t.skip('nats-server not found: apt-get install -y nats-server');
+  const url = api.url;
+  const loggedIn = await ferry(['login', '--server', url, '--token', TOKEN], { home: home.dir });
+  assert.equal(loggedIn.code, 0, loggedIn.stderr);
+
+  const file = join(home.dir, 'skynet-docs.yaml');
+  writeFileSync(file, manifest);
+  const created = await ferry(['app', 'create', '-f', file], { home: home.dir });
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(created.stdout, "application 'skynet-docs' created\n");
+
+  const again = await ferry(['app', 'create', '-f', file], { home: home.dir });
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /^error FERRY_ERR_APP_EXISTS: /);
+  const upserted = await ferry(['app', 'create', '-f', file, '--upsert'], { home: home.dir });
+  assert.equal(upserted.code, 0, upserted.stderr);
+  assert.equal(upserted.stdout, "application 'skynet-docs' updated\n");
+
+  const list = await ferry(['app', 'list'], { home: home.dir });
+  assert.equal(list.code, 0, list.stderr);
+  const [header, row] = list.stdout.trimEnd().split('\n');
+  assert.match(header ?? '', /^NAME\s+CLUSTER\s+NAMESPACE\s+PROJECT\s+STATUS\s+HEALTH\s+SYNCPOLICY\s+CONDITIONS\s+REPO\s+PATH\s+TARGET$/);
+  const cells = (row ?? '').split(/\s{2,}/);
+  assert.deepEqual([cells[0], cells[1], cells[2], cells[3], cells[6], cells[8], cells[9], cells[10]], [
+    'skynet-docs',
+    'https://kubernetes.default.svc',
+    'skynet-docs',
+    'default',
+    'Auto-Prune',
+    'https://git.example.invalid/skynet-gitops.git',
+    'k8s',
+    'main',
+  ]);
+
+  const get = await ferry(['app', 'get', 'skynet-docs'], { home: home.dir });
+  assert.equal(get.code, 0, get.stderr);
+  assert.match(get.stdout, /^Name:\s+skynet-docs$/m);
+  assert.match(get.stdout, /^Sync Policy:\s+Automated Prune SelfHeal$/m);
+  assert.match(get.stdout, /^GROUP\s+KIND\s+NAMESPACE\s+NAME\s+STATUS\s+HEALTH\s+MESSAGE$/m);
+
+  const json = await ferry(['app', 'get', 'skynet-docs', '-o', 'json'], { home: home.dir });
+  const app = JSON.parse(json.stdout) as { metadata: { name: string }; status: { sync: { status: string }; history: unknown[] } };
+  assert.equal(app.metadata.name, 'skynet-docs');
+  assert.equal(typeof app.status.sync.status, 'string');
+
+  const history = await ferry(['app', 'history', 'skynet-docs', '-o', 'json'], { home: home.dir });
+  assert.equal(history.code, 0, history.stderr);
+  assert.deepEqual(JSON.parse(history.stdout), []);
+
+  const sync = await ferry(['app', 'sync', 'skynet-docs', '--async'], { home: home.dir });
+  assert.equal(sync.code, 0, sync.stderr);
+  assert.match(sync.stdout, /^sync requested for application 'skynet-docs' \(request \S+\)$/m);
+
+  const missing = await ferry(['app', 'get', 'nope'], { home: home.dir });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^error FERRY_ERR_APP_NOT_FOUND: /);
+
+  const version = await ferry(['version', '-o', 'json'], { home: home.dir });
+  assert.equal(version.code, 0, version.stderr);
+  assert.deepEqual(JSON.parse(version.stdout), { client: '0.1.0', server: '0.1.0', url });
+});
+
+test('an unsupported field is rejected locally with file:line before the real api sees it', async (t) => {
+  if (!api) return t.skip('nats-server not found: apt-get install -y nats-server');
+  const file = join(home.dir, 'helm.yaml');
+  writeFileSync(file, manifest.replace('    path: k8s\n', '    path: k8s\n    helm:\n      releaseName: docs\n'));
+  const result = await ferry(['app', 'create', '-f', file, '--server', api.url, '--token', TOKEN], { home: home.dir });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /^error FERRY_ERR_APP_INVALID: /);
+  assert.match(result.stderr, /helm\.yaml:13: spec\.source\.helm is not a supported field/);
+});

@@ -11,6 +11,7 @@ import {
   arr,
   forUpdate,
   isDeleting,
+  kindKey,
   num,
   obj,
   setCondition,
@@ -189,7 +190,7 @@ export function reconcileHpa(ctx: Context, namespace: string | undefined, name: 
 export function hpasTargeting(ctx: Context, object: KubeObject): KubeObject[] {
   const hpaType = ctx.resource('autoscaling/v2', 'HorizontalPodAutoscaler');
   if (!hpaType) return [];
-  return ctx.api.list(hpaType, object.metadata.namespace).filter((h) => {
+  return ctx.index.inNamespace(kindKey(hpaType), object.metadata.namespace).filter((h) => {
     const ref = obj(spec(h)['scaleTargetRef']);
     return ref['kind'] === object.kind && ref['name'] === object.metadata.name;
   });

@@ -10,7 +10,7 @@ import { reconcileJob } from './jobs.js';
 import { reconcileEndpoints, reconcileIngress, reconcileService } from './network.js';
 import { reconcilePod } from './pods.js';
 import { reconcileReplicaSet } from './replicasets.js';
-import { ControllerName, WorkQueue, controllerOf, type Context, type ControllerConfig, type Memory, type Reconcile, type RuntimeHooks } from './runtime.js';
+import { ControllerName, ObjectIndex, WorkQueue, controllerOf, isObj, kindKey, matchesSelector, spec, type Context, type ControllerConfig, type Memory, type Reconcile, type RuntimeHooks } from './runtime.js';
 import { reconcileDaemonSet, reconcileStatefulSet } from './statefulsets.js';
 
 export type { ControllerConfig, RuntimeHooks as ControllerHooks } from './runtime.js';
@@ -90,6 +90,9 @@ export function startControllers(api: ControllerApi, options: Partial<Controller
   };
   const resources = new Map<string, ReturnType<ControllerApi['resourceFor']>>();
   let queue: WorkQueue;
+  const index = new ObjectIndex();
+  /** Pod uid -> names of the Services that selected it when last seen. */
+  const podServices = new Map<string, Set<string>>();
   const ctx: Context = {
     api,
     config,
@@ -105,6 +108,7 @@ export function startControllers(api: ControllerApi, options: Partial<Controller
       return found;
     },
     memory,
+    index,
   };
   queue = new WorkQueue(RECONCILERS, () => ctx, hooks);
 
@@ -114,6 +118,10 @@ export function startControllers(api: ControllerApi, options: Partial<Controller
     // Most objects (ConfigMaps, Secrets, custom resources, ...) concern no controller: do not even copy them.
     if (!(kind in SELF)) return;
     const object = event.object;
+    if (index.has(kind)) {
+      if (type === 'DELETED') index.remove(kind, object);
+      else index.put(kind, object);
+    }
     const namespace = object.metadata.namespace;
     const name = object.metadata.name ?? '';
     if (type === 'DELETED') {
@@ -131,8 +139,20 @@ export function startControllers(api: ControllerApi, options: Partial<Controller
     if (owner && ownerController) queue.enqueue(ownerController, namespace, owner.name);
     if (kind === '/Service') queue.enqueue(ControllerName.endpoints, namespace, name);
     if (kind === '/Pod') {
-      const svcType = ctx.resource('v1', 'Service');
-      if (svcType) for (const svc of api.list(svcType, namespace)) queue.enqueue(ControllerName.endpoints, namespace, svc.metadata.name ?? '');
+      // Services selecting the pod now, or when it was last seen, need their Endpoints recomputed.
+      const uid = object.metadata.uid ?? '';
+      const matched = new Set<string>();
+      if (type !== 'DELETED') {
+        for (const svc of index.inNamespace('/Service', namespace)) {
+          const selector = spec(svc)['selector'];
+          if (isObj(selector) && Object.keys(selector).length > 0 && matchesSelector(object.metadata.labels, { matchLabels: selector })) {
+            matched.add(svc.metadata.name ?? '');
+          }
+        }
+      }
+      for (const svc of new Set([...matched, ...(podServices.get(uid) ?? [])])) queue.enqueue(ControllerName.endpoints, namespace, svc);
+      if (type === 'DELETED' || matched.size === 0) podServices.delete(uid);
+      else podServices.set(uid, matched);
     }
     if ((kind === 'apps/Deployment' || kind === 'apps/StatefulSet' || kind === 'apps/ReplicaSet') && type !== 'DELETED') {
       for (const hpa of hpasTargeting(ctx, object)) queue.enqueue(ControllerName.hpa, namespace, hpa.metadata.name ?? '');
@@ -148,6 +168,7 @@ export function startControllers(api: ControllerApi, options: Partial<Controller
     const resource = ctx.resource(apiVersion, k);
     if (!resource) continue;
     for (const object of api.list(resource)) {
+      if (index.has(kindKey(resource))) index.put(kindKey(resource), object);
       queue.enqueue(controller, object.metadata.namespace, object.metadata.name ?? '');
       if (k === 'Service') queue.enqueue(ControllerName.endpoints, object.metadata.namespace, object.metadata.name ?? '');
     }

@@ -91,8 +91,8 @@ export function reconcileEndpoints(ctx: Context, namespace: string | undefined, 
     }
     return;
   }
-  const pods = ctx.api
-    .list(podType, namespace)
+  const pods = ctx.index
+    .inNamespace('/Pod', namespace)
     .filter(
       (p) =>
         !isDeleting(p) &&

@@ -51,6 +51,72 @@ export interface Context {
   resource(apiVersion: string, kind: string): ResourceType | undefined;
   /** In-memory bookkeeping shared by controllers (lost on restart; every use has a fallback). */
   readonly memory: Memory;
+  /** Live copies of Pods, ReplicaSets, Services and HPAs, kept current from change events. Read-only. */
+  readonly index: ObjectIndex;
+}
+
+/** `group/Kind` of a resource type, the index's kind key. */
+export function kindKey(resource: { group: string; kind: string }): string {
+  return `${resource.group}/${resource.kind}`;
+}
+
+/**
+ * The objects the controllers look up by namespace or by owner on every reconcile, kept current from
+ * the store's (synchronous) change events, so that a reconcile does not copy a whole namespace.
+ * Objects are shared: callers must not mutate them.
+ */
+export class ObjectIndex {
+  static readonly KINDS: ReadonlySet<string> = new Set(['/Pod', 'apps/ReplicaSet', '/Service', 'autoscaling/HorizontalPodAutoscaler']);
+  private readonly objects = new Map<string, KubeObject>();
+  private readonly byNamespace = new Map<string, Map<string, KubeObject>>();
+  private readonly byOwner = new Map<string, Map<string, KubeObject>>();
+
+  has(kind: string): boolean {
+    return ObjectIndex.KINDS.has(kind);
+  }
+
+  put(kind: string, object: KubeObject): void {
+    this.remove(kind, object);
+    const name = object.metadata.name ?? '';
+    const ns = object.metadata.namespace ?? '';
+    this.objects.set(`${kind}|${ns}|${name}`, object);
+    this.bucket(this.byNamespace, `${kind}|${ns}`).set(name, object);
+    const owner = controllerOf(object);
+    if (owner) this.bucket(this.byOwner, `${kind}|${owner.uid}`).set(`${ns}/${name}`, object);
+  }
+
+  remove(kind: string, object: KubeObject): void {
+    const name = object.metadata.name ?? '';
+    const ns = object.metadata.namespace ?? '';
+    const key = `${kind}|${ns}|${name}`;
+    const previous = this.objects.get(key);
+    if (!previous) return;
+    this.objects.delete(key);
+    this.byNamespace.get(`${kind}|${ns}`)?.delete(name);
+    const owner = controllerOf(previous);
+    if (owner) {
+      const bucket = this.byOwner.get(`${kind}|${owner.uid}`);
+      bucket?.delete(`${ns}/${name}`);
+      if (bucket?.size === 0) this.byOwner.delete(`${kind}|${owner.uid}`);
+    }
+  }
+
+  inNamespace(kind: string, namespace: string | undefined): KubeObject[] {
+    return [...(this.byNamespace.get(`${kind}|${namespace ?? ''}`)?.values() ?? [])];
+  }
+
+  ownedBy(kind: string, ownerUid: string): KubeObject[] {
+    return [...(this.byOwner.get(`${kind}|${ownerUid}`)?.values() ?? [])];
+  }
+
+  private bucket(map: Map<string, Map<string, KubeObject>>, key: string): Map<string, KubeObject> {
+    let bucket = map.get(key);
+    if (!bucket) {
+      bucket = new Map();
+      map.set(key, bucket);
+    }
+    return bucket;
+  }
 }
 
 export interface Memory {
@@ -217,7 +283,9 @@ export function isDeleting(object: KubeObject): boolean {
 
 /** Objects of a type in a namespace controlled by `owner` and not being deleted. */
 export function owned(ctx: Context, resource: ResourceType, owner: KubeObject): KubeObject[] {
-  return ctx.api.list(resource, owner.metadata.namespace).filter((o) => isControlledBy(o, owner) && !isDeleting(o));
+  const kind = kindKey(resource);
+  const candidates = ctx.index.has(kind) ? ctx.index.ownedBy(kind, owner.metadata.uid ?? '') : ctx.api.list(resource, owner.metadata.namespace);
+  return candidates.filter((o) => isControlledBy(o, owner) && !isDeleting(o) && o.metadata.namespace === owner.metadata.namespace);
 }
 
 /** A copy fit for `api.update`: managedFields are the server's business. */

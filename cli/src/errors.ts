@@ -71,7 +71,7 @@ export function formatError(error: unknown): string[] {
   if (error instanceof FerryError) return [`error ${error.code}: ${error.message}`];
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
-  return [`error ${typeof code === 'string' && code.startsWith('FERRY_ERR_') ? code : 'FERRY_ERR_CLI_INTERNAL'}: ${message}`];
+  return [`error ${typeof code === 'string' && code.startsWith('FERRY_ERR_') ? code : ErrorCode.CliInternal}: ${message}`];
 }
 
 /** Exit code for an error. */

@@ -130,6 +130,8 @@ export const ErrorCode = {
   CliTimeout: 'FERRY_ERR_CLI_TIMEOUT',
   /** The sync operation `ferry app sync` waited for ended Failed or Error. */
   CliSyncFailed: 'FERRY_ERR_CLI_SYNC_FAILED',
+  /** An unexpected failure inside `ferry` itself (a bug); the message is the underlying error's. */
+  CliInternal: 'FERRY_ERR_CLI_INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

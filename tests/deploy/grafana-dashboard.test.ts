@@ -63,7 +63,7 @@ test('the overview dashboard is Grafana JSON of schema 39 with unique panel ids 
   }
 });
 
-test('every query uses the dashboard\'s Prometheus data source variable, which defaults to the provisioned one', () => {
+test("every query uses the dashboard's Prometheus data source variable, which defaults to the provisioned one", () => {
   const variable = overview!.templating.list.find((v) => v.name === 'datasource');
   assert.equal(variable?.type, 'datasource');
   assert.equal(variable?.query, 'prometheus');
@@ -74,7 +74,8 @@ test('every query uses the dashboard\'s Prometheus data source variable, which d
   assert.equal(variable?.current?.value, provisioned.datasources[0]?.uid);
   assert.equal(provisioned.datasources[0]?.url, 'http://prometheus:9090', 'the compose service name and port');
   for (const p of allPanels(overview!).filter((p) => p.type !== 'row')) {
-    for (const t of [p.datasource, ...(p.targets ?? []).map((t) => t.datasource)]) assert.deepEqual(t, { type: 'prometheus', uid: '${datasource}' }, p.title);
+    for (const t of [p.datasource, ...(p.targets ?? []).map((t) => t.datasource)])
+      assert.deepEqual(t, { type: 'prometheus', uid: '${datasource}' }, p.title);
   }
 });
 
@@ -94,7 +95,9 @@ test('the dashboard shows apps, syncs, Git, comparison and drift, notifications 
   ]) {
     assert.ok(used.has(name), `no panel queries ${name}`);
   }
-  const p95 = allExpressions(overview!).filter((e) => e.expr.includes('ferry_applier_sync_duration_seconds_bucket')).map((e) => /histogram_quantile\(([\d.]+)/.exec(e.expr)?.[1]);
+  const p95 = allExpressions(overview!)
+    .filter((e) => e.expr.includes('ferry_applier_sync_duration_seconds_bucket'))
+    .map((e) => /histogram_quantile\(([\d.]+)/.exec(e.expr)?.[1]);
   assert.deepEqual(p95.sort(), ['0.5', '0.95'], 'sync duration p50 and p95');
 });
 
@@ -110,24 +113,35 @@ test('every metric, label and label value a dashboard query uses is defined by t
   assert.deepEqual(problems, []);
 });
 
-test('every dashboard query is valid PromQL (promtool checks them as recording rules)', { skip: promtool === undefined ? 'promtool not found at /usr/bin/promtool or on PATH (Debian package prometheus)' : false }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-dash-'));
-  try {
-    const rules = dashboards.flatMap(({ dashboard }) => allExpressions(dashboard)).map((e, i) => ({ record: `dashboard:query_${i}`, expr: concrete(e.expr) }));
-    writeFileSync(join(dir, 'queries.yml'), stringify({ groups: [{ name: 'dashboard', rules }] }));
-    const result = await run(promtool!, ['check', 'rules', join(dir, 'queries.yml')]);
-    assert.equal(result.code, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, new RegExp(`SUCCESS: ${rules.length} rules found`));
-    // The check has teeth: a broken query is refused.
-    writeFileSync(join(dir, 'broken.yml'), stringify({ groups: [{ name: 'x', rules: [{ record: 'x:y', expr: 'sum by (le (rate(ferry_applier_syncs_total[5m]))' }] }] }));
-    assert.notEqual((await run(promtool!, ['check', 'rules', join(dir, 'broken.yml')])).code, 0);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'every dashboard query is valid PromQL (promtool checks them as recording rules)',
+  { skip: promtool === undefined ? 'promtool not found at /usr/bin/promtool or on PATH (Debian package prometheus)' : false },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-dash-'));
+    try {
+      const rules = dashboards
+        .flatMap(({ dashboard }) => allExpressions(dashboard))
+        .map((e, i) => ({ record: `dashboard:query_${i}`, expr: concrete(e.expr) }));
+      writeFileSync(join(dir, 'queries.yml'), stringify({ groups: [{ name: 'dashboard', rules }] }));
+      const result = await run(promtool!, ['check', 'rules', join(dir, 'queries.yml')]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, new RegExp(`SUCCESS: ${rules.length} rules found`));
+      // The check has teeth: a broken query is refused.
+      writeFileSync(
+        join(dir, 'broken.yml'),
+        stringify({ groups: [{ name: 'x', rules: [{ record: 'x:y', expr: 'sum by (le (rate(ferry_applier_syncs_total[5m]))' }] }] }),
+      );
+      assert.notEqual((await run(promtool!, ['check', 'rules', join(dir, 'broken.yml')])).code, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('Grafana provisioning loads dashboards from where docker-compose.yml mounts deploy/grafana/dashboards', () => {
-  const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { volumes?: string[] }> };
+  const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, { volumes?: string[] }>;
+  };
   const volumes = compose.services['grafana']?.volumes ?? [];
   const target = (source: string): string | undefined => volumes.find((v) => v.startsWith(`${source}:`))?.split(':')[1];
   const dashboardsMount = target('./deploy/grafana/dashboards');

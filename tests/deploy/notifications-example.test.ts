@@ -11,7 +11,7 @@ const file = join(repoRoot, 'deploy/notifications.example.yaml');
 const text = readFileSync(file, 'utf8');
 const env = { OPS_WEBHOOK_SECRET: 'It is a secret to everybody', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/XXXX' };
 
-test('the example notifier config parses with the notifier\'s own parser when its variables are set', () => {
+test("the example notifier config parses with the notifier's own parser when its variables are set", () => {
   const config = parseNotificationsConfig(text, { file, env });
   const webhook = config.channels.find((c) => c.type === 'webhook');
   const slack = config.channels.find((c) => c.type === 'slack');
@@ -27,7 +27,11 @@ test('the example subscribes every one of the four triggers to a channel', () =>
   const config = parseNotificationsConfig(text, { file, env });
   const subscribed = new Set(config.subscriptions.flatMap((s) => s.triggers));
   assert.deepEqual([...subscribed].sort(), Object.values(NotificationTrigger).sort());
-  for (const channel of config.channels) assert.ok(config.subscriptions.some((s) => s.channels.includes(channel.name)), `${channel.name} is subscribed`);
+  for (const channel of config.channels)
+    assert.ok(
+      config.subscriptions.some((s) => s.channels.includes(channel.name)),
+      `${channel.name} is subscribed`,
+    );
 });
 
 test('without its variables the example is refused, naming each variable', () => {
@@ -46,7 +50,7 @@ test('without its variables the example is refused, naming each variable', () =>
   );
 });
 
-test('docker-compose.yml mounts the example where the notifier\'s FERRY_NOTIFIER_CONFIG points', () => {
+test("docker-compose.yml mounts the example where the notifier's FERRY_NOTIFIER_CONFIG points", () => {
   const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
     services: Record<string, { environment?: Record<string, string>; volumes?: string[] }>;
   };

@@ -30,7 +30,14 @@ const alerts = rules.filter((r): r is Rule & { alert: string } => r.alert !== un
 
 test('the alert rules define the alerts DESIGN.md and the deploy brief ask for', () => {
   const names = alerts.map((a) => a.alert);
-  for (const required of ['FerrySyncFailed', 'FerryAppOutOfSyncTooLong', 'FerryAppDegraded', 'FerryDriftDetected', 'FerryServiceDown', 'FerryNotificationsFailing']) {
+  for (const required of [
+    'FerrySyncFailed',
+    'FerryAppOutOfSyncTooLong',
+    'FerryAppDegraded',
+    'FerryDriftDetected',
+    'FerryServiceDown',
+    'FerryNotificationsFailing',
+  ]) {
     assert.ok(names.includes(required), `${required} missing from ferry.rules.yml`);
   }
   assert.equal(new Set(names).size, names.length, 'alert names are unique');
@@ -64,8 +71,14 @@ test('every alert is covered by promtool tests that expect it to fire and not to
   const cases = tests.flatMap((t) => t.alert_rule_test ?? []);
   for (const alert of alerts) {
     const mine = cases.filter((c) => c.alertname === alert.alert);
-    assert.ok(mine.some((c) => (c.exp_alerts ?? []).length > 0), `${alert.alert}: no test expects it to fire`);
-    assert.ok(mine.some((c) => (c.exp_alerts ?? []).length === 0), `${alert.alert}: no test expects it to stay quiet`);
+    assert.ok(
+      mine.some((c) => (c.exp_alerts ?? []).length > 0),
+      `${alert.alert}: no test expects it to fire`,
+    );
+    assert.ok(
+      mine.some((c) => (c.exp_alerts ?? []).length === 0),
+      `${alert.alert}: no test expects it to stay quiet`,
+    );
   }
 });
 
@@ -111,7 +124,10 @@ test('prometheus.yml scrapes every service as job ferry-<service> on the port do
     assert.ok(job, `no scrape job ferry-${service}`);
     const port = compose.services[service]?.environment?.['FERRY_HTTP_PORT'];
     assert.ok(port, `docker-compose.yml sets FERRY_HTTP_PORT for ${service}`);
-    assert.deepEqual(job.static_configs.flatMap((s) => s.targets), [`${service}:${port}`]);
+    assert.deepEqual(
+      job.static_configs.flatMap((s) => s.targets),
+      [`${service}:${port}`],
+    );
   }
   const mount = compose.services['prometheus']?.volumes?.find((v) => v.startsWith('./deploy/prometheus/rules:'));
   assert.ok(mount, 'docker-compose.yml mounts deploy/prometheus/rules');

@@ -112,14 +112,18 @@ export function checkExpression(expr: string, metrics: Map<string, SourceMetric>
       if (op === '=' || op === '=~') {
         const values = op === '=' ? [value] : /^[\w.-]+(\|[\w.-]+)*$/.test(value) ? value.split('|') : [];
         for (const v of values) {
-          if (!AMBIENT_LABELS.includes(label) && !literals.has(v)) problems.push(`${metric.name}{${label}="${v}"}: "${v}" is not a value the source uses`);
+          if (!AMBIENT_LABELS.includes(label) && !literals.has(v))
+            problems.push(`${metric.name}{${label}="${v}"}: "${v}" is not a value the source uses`);
         }
       }
     }
   }
   const groupLabels = new Set([...known.flatMap((k) => k.labels), ...AMBIENT_LABELS, 'le']);
   for (const m of expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)) {
-    for (const label of (m[1] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    for (const label of (m[1] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')) {
       if (!groupLabels.has(label)) problems.push(`grouping label ${label} belongs to no metric of the expression`);
     }
   }

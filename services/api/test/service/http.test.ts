@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { RefreshRequested, SyncRequested } from '@ferry/contracts';
 import { natsNames, openJsonKv, type JsonKv } from '@ferry/runtime';
@@ -378,6 +380,19 @@ describe('api over HTTP (inject) against a real nats-server', () => {
   });
 
   describe('metrics', () => {
+    it('passes promtool check metrics', async (t) => {
+      const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
+      if (!promtool) {
+        t.skip('promtool not found (apt-get install -y prometheus)');
+        return;
+      }
+      await inject('GET', '/api/v1/applications');
+      const text = await f.registry.metrics();
+      assert.match(text, /ferry_api_requests_total\{/);
+      const result = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
+    });
+
     it('counts requests by route template, never by raw URL', async () => {
       await inject('PUT', '/api/v1/applications/measured', application('measured'));
       await inject('GET', '/api/v1/applications/measured');

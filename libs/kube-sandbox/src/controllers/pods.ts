@@ -118,7 +118,7 @@ function simulateContainer(
       next: R,
     };
   }
-  const started = (s: Obj): Obj => ({ ...s, image: normalizeImage(image), imageID: imageId(image) });
+  const started = (s: Obj): Obj => ({ name, image: normalizeImage(image), imageID: imageId(image), ...s });
 
   if (behavior === ContainerBehavior.imagePullBackOff) {
     const ref = normalizeImage(image);
@@ -320,17 +320,17 @@ function allocatePodIp(ctx: Context): string {
 export function reconcilePod(ctx: Context, namespace: string | undefined, name: string): void {
   const podType = ctx.resource('v1', 'Pod');
   if (!podType) return;
-  const pod = ctx.api.get(podType, namespace, name);
+  let pod = ctx.api.get(podType, namespace, name);
   if (!pod || pod.metadata.deletionTimestamp) return;
-  const podSpec = spec(pod);
+  let podSpec = spec(pod);
   const uid = pod.metadata.uid ?? '';
 
   // The scheduler binds first (a real one writes the binding subresource).
   if (!str(podSpec['nodeName'])) {
     const bound = forUpdate(pod);
     (bound['spec'] as Obj)['nodeName'] = NODE_NAME;
-    ctx.api.update(podType, bound, 'kube-scheduler');
-    return;
+    pod = ctx.api.update(podType, bound, 'kube-scheduler');
+    podSpec = spec(pod);
   }
 
   const now = ctx.now();

@@ -33,6 +33,7 @@ test('a pod is scheduled, starts Pending with ContainerCreating, then runs and b
   const api = setup(t);
   api.apply(pod('p', [{ name: 'app', image: 'nginx:1.25', resources: { limits: { cpu: '1', memory: '1Gi' } } }]));
   const pending = await waitFor('pending status', () => (statusOf(get(api, 'p'))['phase'] ? get(api, 'p') : undefined));
+  assert.equal(containerStatus(pending)?.['name'], 'app');
   assert.equal(statusOf(pending)['phase'], 'Pending');
   assert.equal(specOf(pending)['nodeName'], 'sandbox-node');
   assert.equal(containerStatus(pending)?.state['waiting']?.['reason'], 'ContainerCreating');
@@ -54,6 +55,7 @@ test('a pod is scheduled, starts Pending with ContainerCreating, then runs and b
       ['PodScheduled', 'True'],
     ],
   );
+  assert.equal(containerStatus(running)?.['name'], 'app');
   assert.equal(containerStatus(running)?.['image'], 'docker.io/library/nginx:1.25');
   assert.match(String(containerStatus(running)?.['containerID']), /^containerd:\/\/[0-9a-f]{64}$/);
 });
@@ -63,6 +65,7 @@ test('a crashloop container waits in CrashLoopBackOff with a growing restart cou
   api.apply(pod('crash', [{ name: 'main', image: 'nginx:crashloop' }]));
   const first = await waitFor('crash loop', () => (containerStatus(get(api, 'crash'))?.state['waiting']?.['reason'] === 'CrashLoopBackOff' ? get(api, 'crash') : undefined));
   const cs = containerStatus(first)!;
+  assert.equal(cs['name'], 'main');
   assert.equal(statusOf(first)['phase'], 'Running');
   assert.equal(cs['ready'], false);
   assert.equal(cs.lastState['terminated']?.['exitCode'], 1);
@@ -89,6 +92,7 @@ test('a fail container with restartPolicy Never terminates with exit code 1 and 
   api.apply(pod('once', [{ name: 'main', image: 'busybox:fail' }], { restartPolicy: 'Never' }));
   const failed = await waitFor('Failed', () => (statusOf(get(api, 'once'))['phase'] === 'Failed' ? get(api, 'once') : undefined));
   const terminated = containerStatus(failed)?.state['terminated'];
+  assert.equal(containerStatus(failed)?.['name'], 'main');
   assert.equal(terminated?.['exitCode'], 1);
   assert.equal(terminated?.['reason'], 'Error');
   assert.equal(condition(failed, 'Ready')?.['reason'], 'PodCompleted');

@@ -114,6 +114,10 @@ export const ErrorCode = {
   ApiUnavailable: 'FERRY_ERR_API_UNAVAILABLE',
   /** An unexpected error inside the api; the log has the cause, the response never does. HTTP 500. */
   ApiInternal: 'FERRY_ERR_API_INTERNAL',
+  /** A Git webhook (`POST /api/webhook`) is not signed with FERRY_API_WEBHOOK_SECRET (missing or wrong signature/token). HTTP 401. */
+  ApiWebhookSignature: 'FERRY_ERR_API_WEBHOOK_SIGNATURE',
+  /** A signed Git webhook could not be read: no known provider headers, not JSON, or no repository URL in the payload. HTTP 400. */
+  ApiWebhookInvalid: 'FERRY_ERR_API_WEBHOOK_INVALID',
 
   // cli
   /** The `ferry` command line is wrong (unknown command or flag, missing argument); exit code 2. */

@@ -409,7 +409,7 @@ function stableStringify(value: unknown): string {
   if (isObj(value)) {
     return `{${Object.keys(value)
       .sort()
-      .filter((k) => value[k] !== undefined)
+      .filter((k) => value[k] !== undefined && value[k] !== null)
       .map((k) => `${JSON.stringify(k)}:${stableStringify(value[k])}`)
       .join(',')}}`;
   }
@@ -419,7 +419,8 @@ function stableStringify(value: unknown): string {
 /**
  * The pod-template-hash of a template, computed like the deployment controller's: FNV-32a, printed in
  * decimal and re-encoded with the safe alphabet (so it looks like `75dd4d49d5`). The hash label itself
- * is excluded, so a ReplicaSet's template hashes like its Deployment's.
+ * is excluded, so a ReplicaSet's template hashes like its Deployment's, and null values are skipped
+ * (`creationTimestamp: null`, which `kubectl rollout undo` sends, is a zero value to a Go server).
  */
 export function templateHash(template: unknown): string {
   const copy = structuredClone(obj(template));

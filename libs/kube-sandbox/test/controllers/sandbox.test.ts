@@ -141,3 +141,22 @@ spec:
   const conditions = Object.fromEntries((hpa['status']['conditions'] as any[]).map((c) => [c['type'], c['status']]));
   assert.deepEqual(conditions, { AbleToScale: 'True', ScalingActive: 'True', ScalingLimited: conditions['ScalingLimited'] });
 });
+
+test('kubectl scale, rollout restart and rollout undo drive the Deployment controller', async (t) => {
+  if (!haveKubectl) return t.skip(`kubectl not found at ${KUBECTL}`);
+  await kubectl(['apply', '--server-side', '-f', '-'], deployment('ops', 'nginx:1.25', 1));
+  await kubectl(['rollout', 'status', 'deployment/ops', '--timeout=15s']);
+  await kubectl(['scale', 'deployment/ops', '--replicas=3']);
+  await poll('3 available', async () => (await getJson('deployment/ops'))['status']?.['availableReplicas'] === 3);
+  await kubectl(['rollout', 'restart', 'deployment/ops']);
+  await kubectl(['rollout', 'status', 'deployment/ops', '--timeout=15s']);
+  const restarted = await getJson('deployment/ops');
+  assert.equal(restarted['metadata']['annotations']['deployment.kubernetes.io/revision'], '2');
+  await kubectl(['rollout', 'undo', 'deployment/ops']);
+  await kubectl(['rollout', 'status', 'deployment/ops', '--timeout=15s']);
+  const undone = await getJson('deployment/ops');
+  assert.equal(undone['metadata']['annotations']['deployment.kubernetes.io/revision'], '3');
+  assert.equal(undone['spec']['template']['metadata']['annotations']?.['kubectl.kubernetes.io/restartedAt'], undefined);
+  const sets = (await getJson('replicasets'))['items'].filter((rs: any) => rs['metadata']['ownerReferences']?.[0]?.['name'] === 'ops');
+  assert.equal(sets.length, 2, 'the undo reused the first ReplicaSet');
+});

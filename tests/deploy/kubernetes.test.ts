@@ -4,6 +4,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { startSandbox } from '@ferry/testing';
 import { repoRoot } from './source-metrics.js';
 import { findTool, run } from './tools.js';
 
@@ -293,6 +294,48 @@ test(
       assert.ok(c.envFrom.some((f: { secretRef?: { name: string } }) => f.secretRef?.name === 'ferry-notifier-secrets'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'kubectl applies the base and the ha overlay server-side to the sandbox cluster, which checks names, labels and selectors',
+  { skip: noKubectl },
+  async () => {
+    // The sandbox validates what a real API server validates most often (names, labels, a workload's
+    // selector matching its template); it does not reject unknown fields.
+    const sandbox = await startSandbox({ controllers: false });
+    try {
+      for (const dir of [base, ha]) {
+        const result = await run(kubectl!, [
+          '--kubeconfig',
+          sandbox.kubeconfigPath,
+          'apply',
+          '--server-side',
+          '--field-manager',
+          'deploy-test',
+          '-k',
+          dir,
+        ]);
+        assert.equal(result.code, 0, `${relative(repoRoot, dir)}: ${result.stderr}`);
+      }
+      const listed = await run(kubectl!, [
+        '--kubeconfig',
+        sandbox.kubeconfigPath,
+        '-n',
+        'ferry',
+        'get',
+        'deployments,statefulsets',
+        '-o',
+        'json',
+      ]);
+      assert.equal(listed.code, 0, listed.stderr);
+      const items = (JSON.parse(listed.stdout) as { items: Obj[] }).items;
+      const replicas = Object.fromEntries(items.map((o) => [`${o.kind}/${o.metadata.name}`, o.spec.replicas as number]));
+      assert.equal(replicas['StatefulSet/nats'], 3, 'the overlay applied over the base');
+      for (const service of services) assert.equal(replicas[`Deployment/ferry-${service}`], 2);
+    } finally {
+      await sandbox.close();
     }
   },
 );

@@ -260,6 +260,15 @@ describe('app sync', () => {
     assert.match(result.stderr, /FERRY_ERR_CLI_SYNC_FAILED/);
   });
 
+  test('fails fast with FERRY_ERR_CLI_SYNC_FAILED when the refresh it caused reports a ComparisonError', async () => {
+    api.apps.set('docs', sampleApp('docs'));
+    api.syncBehaviour.set('docs', { outcome: 'ComparisonError', startAfterMs: 50, finishAfterMs: 0 });
+    const result = await run(['app', 'sync', 'docs', '--timeout', '30', ...login]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^error FERRY_ERR_CLI_SYNC_FAILED: sync of 'docs' .*could not start/);
+    assert.match(result.stderr, /^  ComparisonError: k8s\/broken\.yaml:7: /m);
+  });
+
   test('--async prints the request id and does not wait', async () => {
     api.apps.set('docs', sampleApp('docs'));
     api.syncBehaviour.set('docs', { outcome: 'never', startAfterMs: 50, finishAfterMs: 0 });

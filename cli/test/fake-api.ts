@@ -24,8 +24,8 @@ export interface RecordedRequest {
 }
 
 export interface SyncBehaviour {
-  /** How the operation ends; `never` leaves it Running. */
-  outcome: 'Succeeded' | 'Failed' | 'never';
+  /** How the operation ends; `never` leaves it Running; `ComparisonError` starts none and adds that condition. */
+  outcome: 'Succeeded' | 'Failed' | 'never' | 'ComparisonError';
   /** ms until the operation appears (Running) and until it completes. */
   startAfterMs: number;
   finishAfterMs: number;
@@ -129,6 +129,11 @@ export async function startFakeApi(tokens: Record<string, string> = { 'tok-admin
     later(behaviour.startAfterMs, () => {
       const app = apps.get(name);
       if (!app?.status) return;
+      if (behaviour.outcome === 'ComparisonError') {
+        const message = 'k8s/broken.yaml:7: A block sequence may not be used as an implicit map key';
+        app.status.conditions.push({ type: 'ComparisonError', message, lastTransitionTime: new Date().toISOString() });
+        return;
+      }
       const op: OperationState = {
         operation: { sync: { revision: REVISION, prune }, initiatedBy: { username: user } },
         phase: 'Running',
@@ -140,7 +145,7 @@ export async function startFakeApi(tokens: Record<string, string> = { 'tok-admin
       app.status.operationState = op;
     });
     const outcome = behaviour.outcome;
-    if (outcome === 'never') return;
+    if (outcome === 'never' || outcome === 'ComparisonError') return;
     later(behaviour.finishAfterMs, () => {
       const app = apps.get(name);
       const op = app?.status?.operationState;

@@ -1,4 +1,4 @@
-import { ErrorCode, isOperationCompleted, OperationPhase, type HistoryEntry, type OperationState } from '@ferry/contracts';
+import { ConditionType, ErrorCode, isOperationCompleted, OperationPhase, type AppCondition, type HistoryEntry, type OperationState } from '@ferry/contracts';
 import { parseSeconds, type CommandSpec } from '../args.js';
 import { appSummary, operationSummary, resultsTable } from '../app-view.js';
 import type { AppResource } from '../client.js';
@@ -23,6 +23,13 @@ export function findOutcome(app: AppResource, before: { syncId: string | undefin
     .filter((h) => h.id > before.maxHistoryId && h.initiatedBy?.automated !== true)
     .sort((a, b) => a.id - b.id)[0];
   return entry ? { kind: 'history', entry } : undefined;
+}
+
+/** Error conditions that appeared after the request: the refresh it caused failed, so no operation will start. */
+export function newErrorConditions(app: AppResource, since: number): AppCondition[] {
+  return (app.status?.conditions ?? []).filter(
+    (c) => (c.type === ConditionType.ComparisonError || c.type === ConditionType.InvalidSpecError) && Date.parse(c.lastTransitionTime) >= since,
+  );
 }
 
 function completed(outcome: Outcome | undefined): boolean {
@@ -58,6 +65,7 @@ export const appSync: CommandSpec = {
       syncId: current.status?.operationState?.syncId,
       maxHistoryId: Math.max(-1, ...(current.status?.history ?? []).map((h) => h.id)),
     };
+    const requestedAt = Date.now();
     const { requestId } = await client.syncApplication(name, { prune: input.values['prune'] === true });
     if (input.values['async']) {
       emit(ctx, input, { name, requestId }, () => `sync requested for application '${name}' (request ${requestId})`);
@@ -70,6 +78,13 @@ export const appSync: CommandSpec = {
       app = await client.getApplication(name);
       outcome = findOutcome(app, before);
       if (completed(outcome) || Date.now() >= deadline) break;
+      const blocking = outcome ? [] : newErrorConditions(app, requestedAt);
+      if (blocking.length > 0) {
+        emit(ctx, input, app, () => appSummary(app));
+        throw new CliError(ErrorCode.CliSyncFailed, `sync of '${name}' (request ${requestId}) could not start: the source or comparison failed`, {
+          details: [...blocking.map((c) => `${c.type}: ${c.message}`), `fix the source and sync again; ferry app get ${name} shows the state`],
+        });
+      }
       await sleep(Math.min(ctx.pollIntervalMs, Math.max(0, deadline - Date.now())));
     }
     if (!outcome || !completed(outcome)) {

@@ -21,6 +21,11 @@ export interface ApiConfig extends CommonConfig {
   readonly maxBodyBytes: number;
   /** FERRY_API_SSE_KEEPALIVE_MS: a comment line is sent on idle event streams this often. Default 15000. */
   readonly sseKeepAliveMs: number;
+  /**
+   * FERRY_API_WEBHOOK_SECRET: the shared secret Git webhooks are signed with (HMAC-SHA256; GitLab sends
+   * it as its token). Unset: `POST /api/webhook` is disabled (404). Never logged.
+   */
+  readonly webhookSecret?: string;
   /** The version `/api/version` reports. */
   readonly version: string;
 }
@@ -42,6 +47,8 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   const maxBodyBytes = reader.int('FERRY_API_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, { min: 1024, max: 64 * 1024 * 1024 });
   const sseKeepAliveMs = reader.int('FERRY_API_SSE_KEEPALIVE_MS', 15_000, { min: 10, max: 600_000 });
   const tokensFile = reader.string('FERRY_API_TOKENS_FILE');
+  const webhookSecret =
+    env['FERRY_API_WEBHOOK_SECRET'] === undefined || env['FERRY_API_WEBHOOK_SECRET'] === '' ? undefined : env['FERRY_API_WEBHOOK_SECRET'];
 
   // Problems about token values are recorded here, with the value hidden (reader.problem would echo it).
   const secretProblems: ConfigProblem[] = [];
@@ -77,6 +84,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       problem: 'no API token configured: set FERRY_API_TOKENS (name=token,…) or FERRY_API_TOKENS_FILE (one name=token per line)',
     });
   }
+  if (webhookSecret !== undefined && webhookSecret.trim().length < 8) {
+    secretProblems.push({ name: 'FERRY_API_WEBHOOK_SECRET', value: '[redacted]', problem: 'must be at least 8 characters' });
+  }
   const problems = [...reader.problems(), ...secretProblems];
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -85,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     tokens: Object.freeze(tokens.map((t) => Object.freeze(t))),
     maxBodyBytes,
     sseKeepAliveMs,
+    ...(webhookSecret === undefined ? {} : { webhookSecret }),
     version: API_VERSION,
   });
 }

@@ -34,5 +34,18 @@ export {
 export { ApiError, toErrorResponse, type ErrorBody, type ErrorDetail } from './handlers/errors.js';
 export { PUBLIC_ROUTES } from './handlers/hooks.js';
 export { STREAM_ROUTE } from './handlers/stream.js';
+export { WEBHOOK_ROUTE } from './handlers/webhook.js';
+export {
+  WebhookHeader,
+  WebhookProvider,
+  appsToRefresh,
+  detectProvider,
+  normalizeRepoURL,
+  readWebhookPush,
+  verifyWebhook,
+  type WebhookApp,
+  type WebhookPush,
+  type WebhookReading,
+} from './domain/webhook.js';
 export type { ApplicationWithStatus } from './handlers/applications.js';
 export { UNMATCHED_ROUTE, createApiMetrics, type ApiMetrics } from './metrics.js';

@@ -28,6 +28,7 @@ import { installHooks } from './handlers/hooks.js';
 import type { InstalledHooks } from './handlers/hooks.js';
 import { registerStreamRoutes } from './handlers/stream.js';
 import { registerVersionRoutes } from './handlers/version.js';
+import { registerWebhookRoutes } from './handlers/webhook.js';
 import { createApiMetrics } from './metrics.js';
 
 /** Things start() would otherwise create; tests inject fresh ones. */
@@ -143,6 +144,7 @@ export async function start(config: ApiConfig, deps: ApiDeps = {}): Promise<ApiS
         registerActionRoutes(app, ctx);
         registerHistoryRoutes(app, ctx);
         registerStreamRoutes(app, ctx);
+        registerWebhookRoutes(app, ctx);
       },
     });
     ready = true;

@@ -65,4 +65,15 @@ describe('api configuration', () => {
     assert.match(error.message, /alice and bob/);
     assert.doesNotMatch(error.message, /same,/);
   });
+
+  it('keeps the webhook secret, refuses a short one without echoing it, and leaves webhooks off when unset', () => {
+    assert.equal(loadConfig({ FERRY_API_TOKENS: 'a', FERRY_API_WEBHOOK_SECRET: 'long-enough-secret' }).webhookSecret, 'long-enough-secret');
+    assert.equal(loadConfig({ FERRY_API_TOKENS: 'a' }).webhookSecret, undefined);
+    const error = configError(() => loadConfig({ FERRY_API_TOKENS: 'a', FERRY_API_WEBHOOK_SECRET: 'shh' }));
+    assert.deepEqual(
+      error.problems.map((p) => p.name),
+      ['FERRY_API_WEBHOOK_SECRET'],
+    );
+    assert.doesNotMatch(error.message, /shh/);
+  });
 });

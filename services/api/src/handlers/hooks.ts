@@ -11,8 +11,11 @@ import type { ApiToken } from '../domain/tokens.js';
 import { UNMATCHED_ROUTE } from '../metrics.js';
 import type { ApiMetrics } from '../metrics.js';
 
-/** Routes that need no token (probes, metrics, version), as Argo CD leaves `/api/version` open. */
-export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/api/version']);
+/**
+ * Routes that need no token: probes, metrics, version (as Argo CD leaves `/api/version` open), and the
+ * Git webhook, which authenticates by signature.
+ */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/api/version', '/api/webhook']);
 /** Routes that answer while the api is closing (probes report the state themselves). */
 const ALWAYS_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 

@@ -161,6 +161,8 @@ export function reconcileHpa(ctx: Context, namespace: string | undefined, name: 
       (copy['spec'] as Obj)['replicas'] = desired;
       target = ctx.api.update(targetType, copy, HPA_MANAGER);
       lastScaleTime = timestamp(now);
+      const why = specReplicas < minReplicas ? 'Current number of replicas below Spec.MinReplicas' : 'Current number of replicas above Spec.MaxReplicas';
+      ctx.event(hpa, 'Normal', 'SuccessfulRescale', `New size: ${desired}; reason: ${why}`, 'horizontal-pod-autoscaler');
       set({ type: 'AbleToScale', status: 'True', reason: 'SucceededRescale', message: `the HPA controller was able to update the target scale to ${desired}` });
     } else {
       set({ type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale', message: 'recommended size matches current size' });

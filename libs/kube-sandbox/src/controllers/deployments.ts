@@ -41,7 +41,7 @@ function statusCount(rs: KubeObject, field: string): number {
   return num(status(rs)[field], 0);
 }
 
-function scaleReplicaSet(ctx: Context, rsType: ResourceType, rs: KubeObject, replicas: number, desired: number, maxSurge: number): void {
+function scaleReplicaSet(ctx: Context, rsType: ResourceType, d: KubeObject, rs: KubeObject, replicas: number, desired: number, maxSurge: number): void {
   const annotations = rs.metadata.annotations ?? {};
   if (
     replicasOf(rs) === replicas &&
@@ -54,6 +54,11 @@ function scaleReplicaSet(ctx: Context, rsType: ResourceType, rs: KubeObject, rep
   (copy['spec'] as Obj)['replicas'] = replicas;
   copy.metadata.annotations = { ...annotations, [DESIRED_ANNOTATION]: String(desired), [MAX_ANNOTATION]: String(desired + maxSurge) };
   ctx.api.update(rsType, copy, CONTROLLER_MANAGER);
+  const from = replicasOf(rs);
+  if (from !== replicas) {
+    const direction = replicas > from ? 'up' : 'down';
+    ctx.event(d, 'Normal', 'ScalingReplicaSet', `Scaled ${direction} replica set ${rs.metadata.name ?? ''} from ${from} to ${replicas}`, 'deployment-controller');
+  }
 }
 
 export function reconcileDeployment(ctx: Context, namespace: string | undefined, name: string): void {
@@ -115,6 +120,7 @@ export function reconcileDeployment(ctx: Context, namespace: string | undefined,
         },
       };
       newRs = ctx.api.create(rsType, rsObject, CONTROLLER_MANAGER);
+      if (initial > 0) ctx.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${rsName} from 0 to ${initial}`, 'deployment-controller');
       progressing = { reason: 'NewReplicaSetCreated', message: `Created new replica set "${rsName}"` };
     } else if (revisionOf(newRs) <= maxOldRevision) {
       // A rollback to an older template: that ReplicaSet becomes the newest revision.
@@ -128,16 +134,16 @@ export function reconcileDeployment(ctx: Context, namespace: string | undefined,
     const oldSets = all.filter((rs) => rs.metadata.uid !== current.metadata.uid).sort((a, b) => revisionOf(a) - revisionOf(b));
     const oldActive = oldSets.filter((rs) => replicasOf(rs) > 0);
     if (oldActive.length === 0) {
-      scaleReplicaSet(ctx, rsType, current, desired, desired, maxSurge);
+      scaleReplicaSet(ctx, rsType, d, current, desired, desired, maxSurge);
     } else if (recreate) {
-      for (const rs of oldActive) scaleReplicaSet(ctx, rsType, rs, 0, desired, maxSurge);
-      if (oldSets.every((rs) => statusCount(rs, 'replicas') === 0)) scaleReplicaSet(ctx, rsType, current, desired, desired, maxSurge);
+      for (const rs of oldActive) scaleReplicaSet(ctx, rsType, d, rs, 0, desired, maxSurge);
+      if (oldSets.every((rs) => statusCount(rs, 'replicas') === 0)) scaleReplicaSet(ctx, rsType, d, current, desired, desired, maxSurge);
     } else {
       const total = [current, ...oldSets].reduce((n, rs) => n + replicasOf(rs), 0);
       let newReplicas = replicasOf(current);
       if (newReplicas < desired) newReplicas += Math.min(desired - newReplicas, Math.max(0, desired + maxSurge - total));
       else if (newReplicas > desired) newReplicas = desired;
-      scaleReplicaSet(ctx, rsType, current, newReplicas, desired, maxSurge);
+      scaleReplicaSet(ctx, rsType, d, current, newReplicas, desired, maxSurge);
       // Scale old ReplicaSets down while keeping desired - maxUnavailable pods available.
       const minAvailable = desired - maxUnavailable;
       const newUnavailable = Math.max(0, replicasOf(current) - statusCount(current, 'availableReplicas'));
@@ -160,7 +166,7 @@ export function reconcileDeployment(ctx: Context, namespace: string | undefined,
         oldScaled.set(rs, left - cut);
         canRemove -= cut;
       }
-      for (const [rs, replicas] of oldScaled) if (replicas !== replicasOf(rs)) scaleReplicaSet(ctx, rsType, rs, replicas, desired, maxSurge);
+      for (const [rs, replicas] of oldScaled) if (replicas !== replicasOf(rs)) scaleReplicaSet(ctx, rsType, d, rs, replicas, desired, maxSurge);
     }
 
     // History: old ReplicaSets without pods beyond revisionHistoryLimit are deleted, oldest first.

@@ -6,6 +6,7 @@
 import type { ControllerApi, ControllerOptions, Controllers, StoreEvent } from '../types.js';
 import { reconcileHpa, reconcileNamespace, reconcileNode, reconcilePvc, hpasTargeting } from './cluster.js';
 import { reconcileDeployment } from './deployments.js';
+import { EventRecorder } from './events.js';
 import { reconcileJob } from './jobs.js';
 import { reconcileEndpoints, reconcileIngress, reconcileService } from './network.js';
 import { reconcilePod } from './pods.js';
@@ -91,6 +92,7 @@ export function startControllers(api: ControllerApi, options: Partial<Controller
   const resources = new Map<string, ReturnType<ControllerApi['resourceFor']>>();
   let queue: WorkQueue;
   const index = new ObjectIndex();
+  const events = new EventRecorder();
   /** Pod uid -> names of the Services that selected it when last seen. */
   const podServices = new Map<string, Set<string>>();
   const ctx: Context = {
@@ -109,6 +111,7 @@ export function startControllers(api: ControllerApi, options: Partial<Controller
     },
     memory,
     index,
+    event: (involved, type, reason, message, component) => events.record(ctx, involved, type, reason, message, component),
   };
   queue = new WorkQueue(RECONCILERS, () => ctx, hooks);
 

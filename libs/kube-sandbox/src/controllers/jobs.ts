@@ -117,10 +117,12 @@ export function reconcileJob(ctx: Context, namespace: string | undefined, name: 
     active = 0;
     conditions = setCondition(conditions, { type: 'FailureTarget', status: 'True', ...failure }, now, { lastProbeTime: true });
     conditions = setCondition(conditions, { type: 'Failed', status: 'True', ...failure }, now, { lastProbeTime: true });
+    ctx.event(job, 'Warning', failure.reason, failure.message, 'job-controller');
   } else if (complete) {
     const reached = { reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
     conditions = setCondition(conditions, { type: 'SuccessCriteriaMet', status: 'True', ...reached }, now, { lastProbeTime: true });
     conditions = setCondition(conditions, { type: 'Complete', status: 'True', ...reached }, now, { lastProbeTime: true });
+    ctx.event(job, 'Normal', 'Completed', 'Job completed', 'job-controller');
   } else {
     const remaining = completions !== undefined ? completions - succeeded : succeeded > 0 ? 0 : parallelism;
     const want = Math.max(0, Math.min(parallelism, remaining) - activePods.length);
@@ -147,6 +149,7 @@ export function reconcileJob(ctx: Context, namespace: string | undefined, name: 
         if (typeof podSpec['subdomain'] !== 'string') delete podSpec['subdomain'];
       }
       ctx.api.create(podType, pod, CONTROLLER_MANAGER);
+      ctx.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${podName}`, 'job-controller');
       active++;
     }
     if (activeDeadline !== undefined) ctx.enqueue(ControllerName.job, namespace, name, Math.max(1, startMs + activeDeadline - now + 1));

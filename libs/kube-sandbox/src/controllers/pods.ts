@@ -13,6 +13,7 @@ import {
   NODE_NAME,
   arr,
   forUpdate,
+  num,
   obj,
   parseTime,
   setCondition,
@@ -331,6 +332,7 @@ export function reconcilePod(ctx: Context, namespace: string | undefined, name: 
     (bound['spec'] as Obj)['nodeName'] = NODE_NAME;
     pod = ctx.api.update(podType, bound, 'kube-scheduler');
     podSpec = spec(pod);
+    ctx.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace ?? ''}/${name} to ${NODE_NAME}`, 'default-scheduler');
   }
 
   const now = ctx.now();
@@ -417,6 +419,12 @@ export function reconcilePod(ctx: Context, namespace: string | undefined, name: 
   for (const [k, v] of Object.entries(previous)) if (!(k in next)) next[k] = v;
 
   const stored = writeStatus(ctx, podType, pod, next);
+  if (stored) {
+    kubeletEvents(ctx, stored, [...arr(previous['initContainerStatuses']), ...arr(previous['containerStatuses'])], [
+      ...init.statuses,
+      ...results.map((r) => r.status),
+    ]);
+  }
   if (allReady && !ctx.memory.podReadyAt.has(uid)) {
     ctx.memory.podReadyAt.set(uid, startMs + R);
   }
@@ -427,5 +435,45 @@ export function reconcilePod(ctx: Context, namespace: string | undefined, name: 
   if (nextChanges.length > 0) {
     const at = Math.min(...nextChanges);
     ctx.enqueue(ControllerName.pod, namespace, name, Math.max(1, startMs + at - now));
+  }
+}
+
+function stateOf(cs: Obj | undefined): { kind: string; reason?: string } {
+  const state = obj(cs?.['state']);
+  if (state['running']) return { kind: 'running' };
+  if (state['terminated']) return { kind: 'terminated' };
+  const reason = str(obj(state['waiting'])['reason']);
+  return reason !== undefined ? { kind: 'waiting', reason } : { kind: 'none' };
+}
+
+/** The events a kubelet records for container transitions between two statuses of a pod. */
+function kubeletEvents(ctx: Context, pod: KubeObject, before: Obj[], after: Obj[]): void {
+  const specImages = new Map<string, string>();
+  for (const c of [...arr(spec(pod)['initContainers']), ...arr(spec(pod)['containers'])]) specImages.set(String(c['name']), String(c['image']));
+  for (const cs of after) {
+    const name = String(cs['name']);
+    const image = specImages.get(name) ?? String(cs['image']);
+    const prev = before.find((b) => b['name'] === name);
+    const was = stateOf(prev);
+    const now = stateOf(cs);
+    const record = (type: 'Normal' | 'Warning', reason: string, message: string): void => ctx.event(pod, type, reason, message, 'kubelet');
+    const wasStarted = was.kind === 'running' || was.kind === 'terminated' || num(prev?.['restartCount'], 0) > 0;
+    if ((now.kind === 'running' || now.kind === 'terminated' || now.reason === 'CrashLoopBackOff') && !wasStarted) {
+      record('Normal', 'Pulled', `Container image "${image}" already present on machine`);
+      record('Normal', 'Created', `Created container ${name}`);
+      record('Normal', 'Started', `Started container ${name}`);
+    }
+    if (now.reason === 'CrashLoopBackOff' && num(cs['restartCount'], 0) > num(prev?.['restartCount'], 0)) {
+      record('Warning', 'BackOff', `Back-off restarting failed container ${name} in pod ${pod.metadata.name ?? ''}_${pod.metadata.namespace ?? ''}(${pod.metadata.uid ?? ''})`);
+    }
+    if (now.reason === 'ErrImagePull' && was.reason !== 'ErrImagePull') {
+      record('Normal', 'Pulling', `Pulling image "${image}"`);
+      record('Warning', 'Failed', `Failed to pull image "${image}": ${String(obj(obj(cs['state'])['waiting'])['message'])}`);
+      record('Warning', 'Failed', 'Error: ErrImagePull');
+    }
+    if (now.reason === 'ImagePullBackOff' && was.reason !== 'ImagePullBackOff') {
+      record('Normal', 'BackOff', `Back-off pulling image "${image}"`);
+      record('Warning', 'Failed', 'Error: ImagePullBackOff');
+    }
   }
 }

@@ -41,6 +41,7 @@ export function reconcileReplicaSet(ctx: Context, namespace: string | undefined,
     for (let i = active.length; i < desired; i++) {
       const podName = `${name}-${randomSuffix()}`;
       ctx.api.create(podType, podFromTemplate(rsSpec['template'], rs, podName, { generateName: `${name}-` }), CONTROLLER_MANAGER);
+      ctx.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${podName}`, 'replicaset-controller');
     }
   } else if (active.length > desired) {
     const victims = [...active]
@@ -50,7 +51,10 @@ export function reconcileReplicaSet(ctx: Context, namespace: string | undefined,
           String(b.metadata.creationTimestamp ?? '').localeCompare(String(a.metadata.creationTimestamp ?? '')),
       )
       .slice(0, active.length - desired);
-    for (const pod of victims) ctx.api.delete(podType, pod.metadata.namespace, pod.metadata.name ?? '');
+    for (const pod of victims) {
+      ctx.api.delete(podType, pod.metadata.namespace, pod.metadata.name ?? '');
+      ctx.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name ?? ''}`, 'replicaset-controller');
+    }
   }
   active = owned(ctx, podType, rs).filter((p) => !isPodTerminal(p));
 

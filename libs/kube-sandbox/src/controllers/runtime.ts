@@ -53,6 +53,8 @@ export interface Context {
   readonly memory: Memory;
   /** Live copies of Pods, ReplicaSets, Services and HPAs, kept current from change events. Read-only. */
   readonly index: ObjectIndex;
+  /** Records a v1 Event about an object (best effort, never throws). */
+  event(involved: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, component: string): void;
 }
 
 /** `group/Kind` of a resource type, the index's kind key. */

@@ -108,18 +108,23 @@ export function reconcileStatefulSet(ctx: Context, namespace: string | undefined
           },
           CONTROLLER_MANAGER,
         );
+        ctx.event(sts, 'Normal', 'SuccessfulCreate', `create Claim ${pvcName} Pod ${podName} in StatefulSet ${name} success`, 'statefulset-controller');
       }
       if (!volumes.some((v) => v['name'] === claimName)) volumes.push({ name: claimName, persistentVolumeClaim: { claimName: pvcName } });
     }
     if (volumes.length > 0) podSpec['volumes'] = volumes;
     ctx.api.create(podType, pod, CONTROLLER_MANAGER);
+    ctx.event(sts, 'Normal', 'SuccessfulCreate', `create Pod ${podName} in StatefulSet ${name} successful`, 'statefulset-controller');
     pods = list();
     if (!parallel) break;
   }
 
   // Scale down: highest ordinal first (one at a time for OrderedReady).
   const extra = [...pods.keys()].filter((i) => i >= replicas).sort((a, b) => b - a);
-  for (const i of parallel ? extra : extra.slice(0, 1)) ctx.api.delete(podType, namespace, `${name}-${i}`);
+  for (const i of parallel ? extra : extra.slice(0, 1)) {
+    ctx.api.delete(podType, namespace, `${name}-${i}`);
+    ctx.event(sts, 'Normal', 'SuccessfulDelete', `delete Pod ${name}-${i} in StatefulSet ${name} successful`, 'statefulset-controller');
+  }
   pods = list();
 
   // Rolling update: when every pod is ready, replace the highest outdated ordinal >= partition.
@@ -211,6 +216,7 @@ export function reconcileDaemonSet(ctx: Context, namespace: string | undefined, 
     for (const t of DAEMON_TOLERATIONS) if (!tolerations.some((x) => x['key'] === t['key'])) tolerations.push({ ...t });
     podSpec['tolerations'] = tolerations;
     ctx.api.create(podType, pod, CONTROLLER_MANAGER);
+    ctx.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`, 'daemonset-controller');
     pods = owned(ctx, podType, ds);
   }
 

@@ -198,6 +198,11 @@ export interface CommonConfig {
   readonly otlpEndpoint?: string;
   /** FERRY_SHUTDOWN_GRACE_MS; default 10000. How long close() waits for in-flight work. */
   readonly shutdownGraceMs: number;
+  /**
+   * FERRY_JETSTREAM_REPLICAS; default 1 (1-5). Replicas of the event stream, every KV bucket and the
+   * artifact store in a NATS cluster. Give every service the same value: each provisions at start.
+   */
+  readonly jetStreamReplicas: number;
 }
 
 export interface CommonConfigOptions {
@@ -243,6 +248,7 @@ export function loadCommonConfig(
   const logLevel = r.enumOf('FERRY_LOG_LEVEL', Object.values(LogLevel), LogLevel.Info);
   const otlpEndpoint = r.url('OTEL_EXPORTER_OTLP_ENDPOINT');
   const shutdownGraceMs = r.int('FERRY_SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 });
+  const jetStreamReplicas = r.int('FERRY_JETSTREAM_REPLICAS', 1, { min: 1, max: 5 });
   if (options.reader === undefined) r.finish();
   const config: CommonConfig = {
     serviceName,
@@ -255,6 +261,7 @@ export function loadCommonConfig(
     logLevel,
     ...(otlpEndpoint === undefined ? {} : { otlpEndpoint }),
     shutdownGraceMs,
+    jetStreamReplicas,
   };
   return Object.freeze(config);
 }

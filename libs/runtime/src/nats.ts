@@ -149,10 +149,12 @@ const NS = 1_000_000;
  */
 export async function provisionJetStream(
   nc: NatsConnection,
-  config: { subjectPrefix: string; streamName: string; bucketPrefix: string },
+  config: { subjectPrefix: string; streamName: string; bucketPrefix: string; jetStreamReplicas?: number },
   logger: Logger,
 ): Promise<void> {
   const names = natsNames(config);
+  // Every service provisions with the same FERRY_JETSTREAM_REPLICAS, so they agree; 1 on a single server.
+  const replicas = config.jetStreamReplicas ?? 1;
   try {
     const jsm = await jetstreamManager(nc);
     await ensureStream(
@@ -165,24 +167,25 @@ export async function provisionJetStream(
         discard: DiscardPolicy.Old,
         max_age: EVENT_STREAM_MAX_AGE_MS * NS,
         duplicate_window: EVENT_STREAM_DUPLICATE_WINDOW_MS * NS,
-        num_replicas: 1,
+        num_replicas: replicas,
       },
       logger,
     );
     const kvm = new Kvm(nc);
     for (const [role, bucket] of Object.entries(names.buckets)) {
       const ttl = role === 'leases' ? LEASES_BUCKET_MAX_AGE_MS : 0;
-      await withRaceRetry(() => kvm.create(bucket, { history: 1, storage: StorageType.File, ttl }));
+      await withRaceRetry(() => kvm.create(bucket, { history: 1, storage: StorageType.File, ttl, replicas }));
       // Kvm.create opens an existing bucket as is; bring its limits to what we want.
       await ensureStream(
         jsm,
-        { name: `KV_${bucket}`, max_msgs_per_subject: 1, max_age: ttl * NS, storage: StorageType.File },
+        { name: `KV_${bucket}`, max_msgs_per_subject: 1, max_age: ttl * NS, storage: StorageType.File, num_replicas: replicas },
         logger,
         true,
       );
     }
     const objm = new Objm(nc);
-    await withRaceRetry(() => objm.create(names.objectStore, { storage: StorageType.File }));
+    await withRaceRetry(() => objm.create(names.objectStore, { storage: StorageType.File, replicas }));
+    await ensureStream(jsm, { name: `OBJ_${names.objectStore}`, num_replicas: replicas }, logger, true);
     logger.debug({ stream: names.stream, buckets: names.buckets, objectStore: names.objectStore }, 'jetstream provisioned');
   } catch (error) {
     if (error instanceof FerryError) throw error;

@@ -16,6 +16,7 @@ describe('config', () => {
       httpPort: 0,
       logLevel: 'info',
       shutdownGraceMs: 10_000,
+      jetStreamReplicas: 1,
     });
     assert.ok(Object.isFrozen(c));
     assert.ok(Object.isFrozen(c.natsServers));
@@ -33,9 +34,11 @@ describe('config', () => {
         FERRY_LOG_LEVEL: 'debug',
         OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
         FERRY_SHUTDOWN_GRACE_MS: '500',
+        FERRY_JETSTREAM_REPLICAS: '3',
       },
       'api',
     );
+    assert.equal(c.jetStreamReplicas, 3);
     assert.deepEqual(c.natsServers, ['nats://a:4222', 'nats://b:4222']);
     assert.equal(c.subjectPrefix, 'ops.ferry');
     assert.equal(c.httpPort, 8080);

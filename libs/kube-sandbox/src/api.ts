@@ -331,10 +331,14 @@ export class ApiServer {
       if (this.hasGeneration(r) && this.specChanged(r, prev, next)) next.metadata.generation = (prev.metadata.generation ?? 0) + 1;
     }
     const manager = opts.fieldManager ?? opts.defaultManager ?? 'unknown';
+    // As on a real server, managedFields sent with a write replace the recorded ones (kubectl's
+    // client-side-apply to server-side-apply migration patches them); empty or absent keeps them.
+    const sent = sub === '' ? parseManaged(incoming.metadata.managedFields) : [];
+    const baseManaged = sent.length > 0 && sent.every((m) => m.manager !== '') ? sent : parseManaged(prev.metadata.managedFields);
     const managed =
       managedOverride ??
       updateManagedForWrite(
-        parseManaged(prev.metadata.managedFields),
+        baseManaged,
         prev,
         next,
         this.schemaContext(r),

@@ -33,6 +33,8 @@ export function createControllerApi(api: ApiServer): ControllerApi {
     },
     update(resource, object, manager) {
       const body = structuredClone(object);
+      // a controller's copy may be older than the recorded ownership: never write it back
+      delete body.metadata.managedFields;
       body.apiVersion = apiVersionOf(resource);
       body.kind = resource.kind;
       const updated = api.update(resource, object.metadata.namespace, object.metadata.name ?? '', body, '', { fieldManager: manager });

@@ -134,9 +134,11 @@ export function openApiDocument(registry: ResourceRegistry, pathKey: string): Re
   for (const r of rs) {
     const gvk = { group: r.group, version: r.version, kind: r.kind };
     const ref = { $ref: `#/components/schemas/${schemaName(r)}` };
+    // No x-kubernetes-group-version-kind on the schema: kubectl would then compute client-side apply
+    // patches from these permissive schemas; without it, it uses its compiled-in types (as for a
+    // server without OpenAPI v3) and the operations below still enable server-side field validation.
     schemas[schemaName(r)] = {
       type: 'object',
-      'x-kubernetes-group-version-kind': [gvk],
       'x-kubernetes-preserve-unknown-fields': true,
       properties: {
         apiVersion: { type: 'string' },
@@ -148,7 +150,6 @@ export function openApiDocument(registry: ResourceRegistry, pathKey: string): Re
     };
     schemas[`${schemaName(r)}List`] = {
       type: 'object',
-      'x-kubernetes-group-version-kind': [{ ...gvk, kind: `${r.kind}List` }],
       properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, items: { type: 'array', items: ref }, metadata: { type: 'object' } },
     };
     const op = (action: string, verb: string, body: boolean, extraParams: Record<string, unknown>[] = []): Record<string, unknown> => ({

@@ -40,6 +40,16 @@ async function main(): Promise<number> {
   if (values['rollout-ms'] !== undefined) options.rolloutMs = Number(values['rollout-ms']);
   if (values['progress-deadline-scale-ms'] !== undefined) options.progressDeadlineScaleMs = Number(values['progress-deadline-scale-ms']);
   if (values.token) options.token = values.token;
+  // Signals are handled from the start: stdout is synchronous on a pipe, so a parent may send
+  // SIGTERM the instant it reads the ready line.
+  let stopRequested = false;
+  let stopNow: (() => void) | undefined;
+  const onSignal = (): void => {
+    stopRequested = true;
+    stopNow?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let sandbox;
   try {
     sandbox = await startSandbox(options);
@@ -47,21 +57,24 @@ async function main(): Promise<number> {
     process.stderr.write(`sandbox failed to start: ${(err as Error).message}\n`);
     return 1;
   }
-  process.stdout.write(`sandbox ready ${sandbox.url}\n`);
   const s = sandbox;
-  return new Promise<number>((done) => {
-    const stop = (): void => {
+  const done = new Promise<number>((resolve) => {
+    let closing = false;
+    stopNow = (): void => {
+      if (closing) return;
+      closing = true;
       s.close().then(
-        () => done(0),
+        () => resolve(0),
         (err: unknown) => {
           process.stderr.write(`sandbox close failed: ${(err as Error).message}\n`);
-          done(1);
+          resolve(1);
         },
       );
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
   });
+  if (stopRequested) stopNow?.();
+  else process.stdout.write(`sandbox ready ${sandbox.url}\n`);
+  return done;
 }
 
 main().then(

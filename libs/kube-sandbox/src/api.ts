@@ -230,11 +230,12 @@ export class ApiServer {
     if (this.store.get(r, meta.namespace, meta.name)) throw alreadyExists(r.group, r.plural, meta.name);
     if (r.subresources.status) delete obj.status;
     if (r.group === '' && r.kind === 'Namespace') obj.status = { phase: 'Active' };
+    // system fields first: defaulting may need the uid (a Job's generated selector)
+    meta.uid = randomUUID();
+    meta.creationTimestamp = nowIso();
     applyDefaults(r, obj);
     const causes = validateObject(r, obj, undefined);
     if (causes.length > 0) throw invalid(r.group, r.kind, meta.name, causes);
-    meta.uid = randomUUID();
-    meta.creationTimestamp = nowIso();
     if (this.hasGeneration(r)) meta.generation = 1;
     const manager = opts.fieldManager ?? opts.defaultManager ?? 'unknown';
     const managed = updateManagedForWrite([], undefined, obj, this.schemaContext(r), this.scope(r, ''), manager, apiVersionOf(r), '', nowIso());
@@ -478,11 +479,11 @@ export class ApiServer {
       throw invalid(r.group, r.kind, '', [{ reason: 'FieldValueRequired', message: 'Required value: name is required', field: 'metadata.name' }]);
     const next: KubeObject = structuredClone(obj);
     if (r.group === '' && r.kind === 'Namespace') next.status = { phase: 'Active' };
+    next.metadata.uid = randomUUID();
+    next.metadata.creationTimestamp = nowIso();
     applyDefaults(r, next);
     const causes = validateObject(r, next, undefined);
     if (causes.length > 0) throw invalid(r.group, r.kind, meta.name, causes);
-    next.metadata.uid = randomUUID();
-    next.metadata.creationTimestamp = nowIso();
     if (this.hasGeneration(r)) next.metadata.generation = 1;
     this.setManaged(next, managed);
     if (opts.dryRun) return next;

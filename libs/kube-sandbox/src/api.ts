@@ -98,6 +98,7 @@ export class ApiServer {
   private readonly onDirty: (() => void) | undefined;
   private readonly crdSchemas = new Map<string, (path: readonly string[]) => ListKind | undefined>();
   private readonly crdScale = new Map<string, ScaleInfo>();
+  private readonly crdPrinterColumns = new Map<string, unknown>();
   private readonly gcUids = new Set<string>();
   private readonly terminating = new Set<string>();
   private gcScheduled = false;
@@ -522,6 +523,11 @@ export class ApiServer {
   // ------------------------------------------------------------------------------------------------
   // scale
 
+  /** A custom resource version's additionalPrinterColumns (for Table output). */
+  printerColumns(r: ResourceType): unknown {
+    return this.isCustom(r) ? this.crdPrinterColumns.get(`${storageKey(r)}/${r.version}`) : undefined;
+  }
+
   scaleInfo(r: ResourceType): ScaleInfo | undefined {
     if (!r.subresources.scale) return undefined;
     if (this.isCustom(r)) return this.crdScale.get(`${storageKey(r)}/${r.version}`);
@@ -856,6 +862,7 @@ export class ApiServer {
       const v = versions.find((x) => x.name === t.version);
       const schema = isObj(v?.schema) ? v.schema.openAPIV3Schema : undefined;
       this.crdSchemas.set(`${storageKey(t)}/${t.version}`, customListKinds(schema));
+      this.crdPrinterColumns.set(`${storageKey(t)}/${t.version}`, v?.additionalPrinterColumns);
       const scale = isObj(v?.subresources) && isObj(v.subresources.scale) ? v.subresources.scale : undefined;
       if (scale) {
         const path = (p: unknown): string[] | undefined => (typeof p === 'string' && p.startsWith('.') ? p.slice(1).split('.') : undefined);
@@ -877,6 +884,7 @@ export class ApiServer {
       for (const t of types) {
         this.crdSchemas.delete(`${storageKey(t)}/${t.version}`);
         this.crdScale.delete(`${storageKey(t)}/${t.version}`);
+        this.crdPrinterColumns.delete(`${storageKey(t)}/${t.version}`);
       }
     }
   }

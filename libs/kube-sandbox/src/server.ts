@@ -7,6 +7,7 @@ import { StatusError, StatusReason, badRequest, methodNotAllowed, gone } from '.
 import { entryJson, type Entry, type HistoryEvent } from './store.js';
 import { apiVersionOf, storageKey } from './resources.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { renderTable, wantsTable } from './table.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, openApiDocument, openApiIndex, versionInfo } from './discovery.js';
 
 export interface HttpHandlerOptions {
@@ -139,7 +140,7 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
     return e.obj.apiVersion === apiVersionOf(r) ? entryJson(e) : serialise(e.obj, r);
   }
 
-  function list(res: ServerResponse, r: ResourceType, namespace: string | undefined, q: URLSearchParams): void {
+  function list(res: ServerResponse, r: ResourceType, namespace: string | undefined, q: URLSearchParams, table: boolean): void {
     const labels = parseLabelSelector(q.get('labelSelector') ?? '');
     const fields = parseFieldSelector(q.get('fieldSelector') ?? '', r.kind);
     const limit = Math.max(0, Number(q.get('limit') ?? 0) || 0);
@@ -177,6 +178,7 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
       i = lo;
     }
     const parts: string[] = [];
+    const tableObjects: KubeObject[] = [];
     let continueKey: string | undefined;
     const filtered = labels.length > 0 || fields.length > 0;
     for (; i < keys.length; i++) {
@@ -188,15 +190,20 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
         continueKey = keys[i - 1];
         break;
       }
-      parts.push(entryString(e, r));
+      if (table) tableObjects.push(e.obj);
+      else parts.push(entryString(e, r));
     }
     const meta: Record<string, string> = { resourceVersion: String(api.store.resourceVersion) };
     if (continueKey !== undefined) meta.continue = Buffer.from(JSON.stringify({ k: continueKey })).toString('base64url');
+    if (table) {
+      const { resourceVersion, ...rest } = meta;
+      return writeJson(res, 200, JSON.stringify(renderTable(r, tableObjects, resourceVersion!, api.printerColumns(r), rest)));
+    }
     const body = `{"kind":"${r.kind}List","apiVersion":"${apiVersionOf(r)}","metadata":${JSON.stringify(meta)},"items":[${parts.join(',')}]}`;
     writeJson(res, 200, body);
   }
 
-  function watch(req: IncomingMessage, res: ServerResponse, r: ResourceType, namespace: string | undefined, q: URLSearchParams): void {
+  function watch(req: IncomingMessage, res: ServerResponse, r: ResourceType, namespace: string | undefined, q: URLSearchParams, table: boolean): void {
     const labels = parseLabelSelector(q.get('labelSelector') ?? '');
     const fields = parseFieldSelector(q.get('fieldSelector') ?? '', r.kind);
     const rvParam = q.get('resourceVersion') ?? '';
@@ -220,17 +227,20 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
     const send = (type: string, json: string): void => {
       if (open) res.write(`{"type":"${type}","object":${json}}\n`);
     };
+    // with Table output every event carries a one-row Table
+    const objectJson = (e: { obj: KubeObject; json: string | undefined }): string =>
+      table ? JSON.stringify(renderTable(r, [e.obj], e.obj.metadata.resourceVersion ?? '', api.printerColumns(r))) : entryString(e, r);
     const deliver = (e: HistoryEvent): void => {
       const now = matches(e.entry.obj);
       if (e.type === 'ADDED') {
-        if (now) send('ADDED', entryString(e.entry, r));
+        if (now) send('ADDED', objectJson(e.entry));
       } else if (e.type === 'DELETED') {
-        if (now) send('DELETED', entryString(e.entry, r));
+        if (now) send('DELETED', objectJson(e.entry));
       } else {
         const before = matches(e.prev);
-        if (now && before) send('MODIFIED', entryString(e.entry, r));
-        else if (now) send('ADDED', entryString(e.entry, r));
-        else if (before) send('DELETED', entryString(e.entry, r));
+        if (now && before) send('MODIFIED', objectJson(e.entry));
+        else if (now) send('ADDED', objectJson(e.entry));
+        else if (before) send('DELETED', objectJson(e.entry));
       }
     };
     const bookmark = (annotations?: Record<string, string>): void =>
@@ -243,7 +253,7 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
         }),
       );
     if (fromRv === undefined) {
-      for (const e of api.store.list(r, namespace)) if (matches(e.obj)) send('ADDED', entryString(e, r));
+      for (const e of api.store.list(r, namespace)) if (matches(e.obj)) send('ADDED', objectJson(e));
       if (sendInitial && bookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
     } else {
       const events = api.store.eventsSince(skey, fromRv);
@@ -304,6 +314,7 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
     if (!r) throw notFoundResource();
     const method = req.method ?? 'GET';
     const ns = r.namespaced ? route.namespace : undefined;
+    const table = wantsTable(req.headers.accept);
     const sub = route.sub;
     if (sub !== '' && sub !== 'status' && sub !== 'scale') throw notFoundResource();
     if (sub === 'status' && !r.subresources.status) throw notFoundResource();
@@ -312,8 +323,8 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
       if (sub !== '') throw notFoundResource();
       if (method === 'GET') {
         const w = q.get('watch');
-        if (route.watchPath || w === '1' || w === 'true') return watch(req, res, r, ns, q);
-        return list(res, r, ns, q);
+        if (route.watchPath || w === '1' || w === 'true') return watch(req, res, r, ns, q, table);
+        return list(res, r, ns, q, table);
       }
       if (method === 'POST') {
         const body = decode((await readBody(req, options.maxBodyBytes)).toString('utf8'), String(req.headers['content-type'] ?? ''));
@@ -336,14 +347,16 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
     }
     if (route.watchPath) {
       q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${route.name}`].filter(Boolean).join(','));
-      return watch(req, res, r, ns, q);
+      return watch(req, res, r, ns, q, table);
     }
     const name = route.name;
     if (r.namespaced && !ns) throw notFoundResource();
     switch (method) {
       case 'GET': {
         if (sub === 'scale') return writeJson(res, 200, JSON.stringify(api.getScale(r, ns, name)));
-        return writeJson(res, 200, serialise(api.get(r, ns, name), r));
+        const found = api.get(r, ns, name);
+        if (table && sub === '') return writeJson(res, 200, JSON.stringify(renderTable(r, [found], found.metadata.resourceVersion ?? '', api.printerColumns(r))));
+        return writeJson(res, 200, serialise(found, r));
       }
       case 'PUT': {
         const body = decode((await readBody(req, options.maxBodyBytes)).toString('utf8'), String(req.headers['content-type'] ?? ''));

@@ -182,6 +182,9 @@ describe('kubectl 1.32 against the sandbox', { skip: hasKubectl ? false : `kubec
     await ok(['wait', '--for=condition=Available', 'deployment/web', '-n', 'shop', '--timeout=20s']);
     const out = await ok(['rollout', 'status', 'deployment/web', '-n', 'shop', '--timeout=20s']);
     assert.match(out, /successfully rolled out/);
+    // kubectl get prints the server's Table columns
+    const table = await ok(['get', 'deployment', 'web', '-n', 'shop']);
+    assert.match(table, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+2\/2\s+2\s+2\s+\S+\n$/);
   });
 
   it('scales a Deployment through the scale subresource', async () => {

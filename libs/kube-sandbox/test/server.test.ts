@@ -201,6 +201,32 @@ describe('the sandbox HTTP API', () => {
     assert.equal(expired.events[0].object.reason, 'Expired');
   });
 
+  it('renders a meta.k8s.io Table when asked, with a CRD\'s printer columns', async () => {
+    await call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'boxes.example.org' },
+      spec: {
+        group: 'example.org',
+        scope: 'Namespaced',
+        names: { plural: 'boxes', kind: 'Box' },
+        versions: [{ name: 'v1', served: true, storage: true, additionalPrinterColumns: [{ name: 'Size', type: 'integer', jsonPath: '.spec.size' }] }],
+      },
+    });
+    await call('POST', '/apis/example.org/v1/namespaces/default/boxes', { apiVersion: 'example.org/v1', kind: 'Box', metadata: { name: 'b' }, spec: { size: 7 } });
+    const res = await fetch(sandbox.url.replace('https://', 'http://') + '/apis/example.org/v1/namespaces/default/boxes', {
+      headers: { authorization: `Bearer ${sandbox.token}`, accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' },
+    });
+    const table = (await res.json()) as any;
+    assert.equal(table.kind, 'Table');
+    assert.deepEqual(
+      table.columnDefinitions.map((c: any) => c.name),
+      ['Name', 'Size', 'Age'],
+    );
+    assert.deepEqual(table.rows[0].cells.slice(0, 2), ['b', 7]);
+    assert.equal(table.rows[0].object.metadata.name, 'b');
+  });
+
   it('sends initial events and a bookmark with sendInitialEvents', async () => {
     const { events } = await watchEvents(
       sandbox,

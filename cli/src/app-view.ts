@@ -3,7 +3,19 @@ import type { AppCondition, HistoryEntry, OperationState, ResourceResult } from 
 import type { AppResource } from './client.js';
 import { NONE, durationBetween, formatTime, keyValues, shortRevision, table } from './output.js';
 
-export const LIST_HEADERS = ['NAME', 'CLUSTER', 'NAMESPACE', 'PROJECT', 'STATUS', 'HEALTH', 'SYNCPOLICY', 'CONDITIONS', 'REPO', 'PATH', 'TARGET'] as const;
+export const LIST_HEADERS = [
+  'NAME',
+  'CLUSTER',
+  'NAMESPACE',
+  'PROJECT',
+  'STATUS',
+  'HEALTH',
+  'SYNCPOLICY',
+  'CONDITIONS',
+  'REPO',
+  'PATH',
+  'TARGET',
+] as const;
 
 /** `Manual`, `Auto` or `Auto-Prune` (argocd's SYNCPOLICY column). */
 export function syncPolicyOf(app: AppResource): string {
@@ -57,7 +69,9 @@ export function appSummary(app: AppResource): string {
   const health = app.status?.health;
   const automated = app.spec.syncPolicy?.automated;
   const policy = automated
-    ? ['Automated', automated.prune ? 'Prune' : '', automated.selfHeal ? 'SelfHeal' : '', automated.allowEmpty ? 'AllowEmpty' : ''].filter(Boolean).join(' ')
+    ? ['Automated', automated.prune ? 'Prune' : '', automated.selfHeal ? 'SelfHeal' : '', automated.allowEmpty ? 'AllowEmpty' : '']
+        .filter(Boolean)
+        .join(' ')
     : NONE;
   return keyValues([
     ['Name', app.metadata.name],
@@ -69,7 +83,9 @@ export function appSummary(app: AppResource): string {
     ['Path', app.spec.source.path ?? ''],
     ...(app.status?.sourceType ? [['Source Type', app.status.sourceType] as const] : []),
     ['Sync Policy', policy],
-    ...((app.spec.syncPolicy?.syncOptions ?? []).length ? [['Sync Options', (app.spec.syncPolicy?.syncOptions ?? []).join(',')] as const] : []),
+    ...((app.spec.syncPolicy?.syncOptions ?? []).length
+      ? [['Sync Options', (app.spec.syncPolicy?.syncOptions ?? []).join(',')] as const]
+      : []),
     ['Sync Status', syncStatusLine(app)],
     ['Health Status', `${health?.status ?? 'Unknown'}${health?.message ? ` (${health.message})` : ''}`],
     ['Conditions', conditionsSummary(app.status?.conditions)],
@@ -106,7 +122,15 @@ export function resourcesTable(app: AppResource): string {
   const rows = (app.status?.resources ?? []).map((r) => {
     const result = results.find((x) => x.group === r.group && x.kind === r.kind && x.namespace === r.namespace && x.name === r.name);
     const message = r.health?.message ?? result?.message ?? '';
-    return [r.group, r.kind, r.namespace, r.name, r.requiresPruning ? `${r.status} (requires pruning)` : r.status, r.health?.status ?? '', oneLine(message)];
+    return [
+      r.group,
+      r.kind,
+      r.namespace,
+      r.name,
+      r.requiresPruning ? `${r.status} (requires pruning)` : r.status,
+      r.health?.status ?? '',
+      oneLine(message),
+    ];
   });
   return table(['GROUP', 'KIND', 'NAMESPACE', 'NAME', 'STATUS', 'HEALTH', 'MESSAGE'], rows);
 }
@@ -134,7 +158,12 @@ export function historyTable(entries: readonly HistoryEntry[]): string {
     ['ID', 'DATE', 'REVISION', 'RESULT'],
     [...entries]
       .sort((a, b) => a.id - b.id)
-      .map((h) => [String(h.id), formatTime(h.deployedAt || h.deployStartedAt), `${h.source?.targetRevision || 'HEAD'} (${shortRevision(h.revision)})`, h.phase]),
+      .map((h) => [
+        String(h.id),
+        formatTime(h.deployedAt || h.deployStartedAt),
+        `${h.source?.targetRevision || 'HEAD'} (${shortRevision(h.revision)})`,
+        h.phase,
+      ]),
   );
 }
 

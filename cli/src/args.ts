@@ -80,7 +80,10 @@ export function parseCommandLine(spec: CommandSpec, args: readonly string[]): Pa
     parsed = parseArgs({
       args: [...args],
       options: Object.fromEntries(
-        Object.entries(flags).map(([key, f]) => [key, { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) }]),
+        Object.entries(flags).map(([key, f]) => [
+          key,
+          { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) },
+        ]),
       ),
       allowPositionals: true,
       strict: true,
@@ -90,7 +93,13 @@ export function parseCommandLine(spec: CommandSpec, args: readonly string[]): Pa
   }
   const required = spec.args.filter((a) => !a.endsWith('?'));
   if (parsed.positionals.length < required.length) {
-    throw new UsageError(`missing ${required.slice(parsed.positionals.length).map((a) => `<${a}>`).join(' ')}`, name);
+    throw new UsageError(
+      `missing ${required
+        .slice(parsed.positionals.length)
+        .map((a) => `<${a}>`)
+        .join(' ')}`,
+      name,
+    );
   }
   if (parsed.positionals.length > spec.args.length) {
     throw new UsageError(`unexpected argument '${parsed.positionals[spec.args.length]}'`, name);
@@ -143,10 +152,15 @@ export function commandHelp(spec: CommandSpec): string {
 /** The help text listing commands (all of them, or those under `group`). */
 export function groupHelp(specs: readonly CommandSpec[], group?: string): string {
   const shown = specs.filter((s) => group === undefined || s.path[0] === group);
-  const names = shown.map((s) => `${s.path.join(' ')}${s.args.length ? ` ${s.args.map((a) => (a.endsWith('?') ? `[${a.slice(0, -1)}]` : `<${a}>`)).join(' ')}` : ''}`);
+  const names = shown.map(
+    (s) =>
+      `${s.path.join(' ')}${s.args.length ? ` ${s.args.map((a) => (a.endsWith('?') ? `[${a.slice(0, -1)}]` : `<${a}>`)).join(' ')}` : ''}`,
+  );
   const width = Math.max(...names.map((n) => n.length));
   return [
-    group === undefined ? 'ferry: the command-line client of Ferry, GitOps continuous delivery on NATS.' : `ferry ${group}: manage applications.`,
+    group === undefined
+      ? 'ferry: the command-line client of Ferry, GitOps continuous delivery on NATS.'
+      : `ferry ${group}: manage applications.`,
     '',
     `Usage: ferry ${group ?? '<command>'}${group === undefined ? '' : ' <command>'} [flags]`,
     '',

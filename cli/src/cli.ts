@@ -15,7 +15,19 @@ import { createContext, type CliIo } from './context.js';
 import { ExitCode, UsageError, exitCodeOf, formatError } from './errors.js';
 
 /** Every command, in help order. */
-export const commands: readonly CommandSpec[] = [appCreate, appList, appGet, appSync, appWait, appHistory, appRefresh, appDelete, health, login, version];
+export const commands: readonly CommandSpec[] = [
+  appCreate,
+  appList,
+  appGet,
+  appSync,
+  appWait,
+  appHistory,
+  appRefresh,
+  appDelete,
+  health,
+  login,
+  version,
+];
 
 const groups = new Set(commands.filter((c) => c.path.length > 1).map((c) => c.path[0]));
 

@@ -128,7 +128,10 @@ function unreachable(server: string, error: unknown, timeoutMs: number): CliErro
           : (code ?? (typeof cause?.message === 'string' ? cause.message : error instanceof Error ? error.message : String(error)));
   return new CliError(ErrorCode.CliServerUnreachable, `cannot reach the Ferry api at ${server}: ${reason}`, {
     cause: error,
-    details: ['is Ferry running? start it locally with: npm start', 'or point the CLI elsewhere with --server, FERRY_SERVER or ferry login'],
+    details: [
+      'is Ferry running? start it locally with: npm start',
+      'or point the CLI elsewhere with --server, FERRY_SERVER or ferry login',
+    ],
   });
 }
 
@@ -166,6 +169,7 @@ function itemsOf<T>(json: unknown, what: string, server: string): T[] {
 
 function requestIdOf(json: unknown, what: string, server: string): { requestId: string } {
   const requestId = (json as { requestId?: unknown } | undefined)?.requestId;
-  if (typeof requestId !== 'string') throw new CliError(ErrorCode.CliUnexpectedResponse, `${what} at ${server} did not answer { requestId }`);
+  if (typeof requestId !== 'string')
+    throw new CliError(ErrorCode.CliUnexpectedResponse, `${what} at ${server} did not answer { requestId }`);
   return { requestId };
 }

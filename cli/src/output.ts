@@ -9,7 +9,14 @@ export const NONE = '<none>';
 export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const all = [headers, ...rows];
   const widths = headers.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
-  return all.map((row) => headers.map((_, i) => (row[i] ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return all
+    .map((row) =>
+      headers
+        .map((_, i) => (row[i] ?? '').padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** `Key:` padded to 20 columns, then the value (argocd's summary layout). */

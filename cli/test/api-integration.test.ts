@@ -23,7 +23,10 @@ before(async () => {
     FERRY_API_TOKENS: `cli=${TOKEN}`,
     FERRY_LOG_LEVEL: 'silent',
   });
-  api = await start(config, { logger: createLogger({ name: 'api', level: 'silent' }), registry: createMetricsRegistry({ service: 'api' }) });
+  api = await start(config, {
+    logger: createLogger({ name: 'api', level: 'silent' }),
+    registry: createMetricsRegistry({ service: 'api' }),
+  });
 });
 
 after(async () => {
@@ -77,16 +80,19 @@ test('login, app create -f, app list and app get work against the real api', asy
   const [header, row] = list.stdout.trimEnd().split('\n');
   assert.match(header ?? '', /^NAME\s+CLUSTER\s+NAMESPACE\s+PROJECT\s+STATUS\s+HEALTH\s+SYNCPOLICY\s+CONDITIONS\s+REPO\s+PATH\s+TARGET$/);
   const cells = (row ?? '').split(/\s{2,}/);
-  assert.deepEqual([cells[0], cells[1], cells[2], cells[3], cells[6], cells[8], cells[9], cells[10]], [
-    'skynet-docs',
-    'https://kubernetes.default.svc',
-    'skynet-docs',
-    'default',
-    'Auto-Prune',
-    'https://git.example.invalid/skynet-gitops.git',
-    'k8s',
-    'main',
-  ]);
+  assert.deepEqual(
+    [cells[0], cells[1], cells[2], cells[3], cells[6], cells[8], cells[9], cells[10]],
+    [
+      'skynet-docs',
+      'https://kubernetes.default.svc',
+      'skynet-docs',
+      'default',
+      'Auto-Prune',
+      'https://git.example.invalid/skynet-gitops.git',
+      'k8s',
+      'main',
+    ],
+  );
 
   const get = await ferry(['app', 'get', 'skynet-docs'], { home: home.dir });
   assert.equal(get.code, 0, get.stderr);

@@ -37,7 +37,19 @@ describe('app list', { concurrency: true }, () => {
     const result = await run(['app', 'list']);
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.trimEnd().split('\n');
-    assert.deepEqual(lines[0]?.split(/\s+/), ['NAME', 'CLUSTER', 'NAMESPACE', 'PROJECT', 'STATUS', 'HEALTH', 'SYNCPOLICY', 'CONDITIONS', 'REPO', 'PATH', 'TARGET']);
+    assert.deepEqual(lines[0]?.split(/\s+/), [
+      'NAME',
+      'CLUSTER',
+      'NAMESPACE',
+      'PROJECT',
+      'STATUS',
+      'HEALTH',
+      'SYNCPOLICY',
+      'CONDITIONS',
+      'REPO',
+      'PATH',
+      'TARGET',
+    ]);
     assert.equal(lines.length, 3);
     assert.match(lines[1] ?? '', /^docs /);
     assert.deepEqual(row(result.stdout, 'docs'), [
@@ -116,7 +128,15 @@ describe('app get', { concurrency: true }, () => {
     assert.match(out, /^Start:\s+2025-01-02 10:00:00 \+0000$/m);
     assert.match(out, /^Duration:\s+3s$/m);
     assert.match(out, /^GROUP\s+KIND\s+NAMESPACE\s+NAME\s+STATUS\s+HEALTH\s+MESSAGE$/m);
-    assert.deepEqual(row(out, 'apps'), ['apps', 'Deployment', 'skynet-docs', 'docs', 'Synced', 'Progressing', 'Waiting for rollout to finish']);
+    assert.deepEqual(row(out, 'apps'), [
+      'apps',
+      'Deployment',
+      'skynet-docs',
+      'docs',
+      'Synced',
+      'Progressing',
+      'Waiting for rollout to finish',
+    ]);
   });
 
   test('-o json prints the application as the api served it; -o yaml as YAML', async (t) => {
@@ -183,7 +203,10 @@ describe('app create', { concurrency: true }, () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, "application 'one' created\napplication 'two' created\n");
     const posts = api.requests.filter((r) => r.method === 'POST');
-    assert.deepEqual(posts.map((r) => (r.body as { metadata: { name: string } }).metadata.name), ['one', 'two']);
+    assert.deepEqual(
+      posts.map((r) => (r.body as { metadata: { name: string } }).metadata.name),
+      ['one', 'two'],
+    );
     assert.equal(posts[0]?.query['upsert'], undefined);
   });
 
@@ -210,7 +233,10 @@ describe('app create', { concurrency: true }, () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^error FERRY_ERR_APP_INVALID: /);
     // the second document starts on line 16; `helm:` is its 12th line
-    assert.match(result.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:27: spec\\.source\\.helm is not a supported field`));
+    assert.match(
+      result.stderr,
+      new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:27: spec\\.source\\.helm is not a supported field`),
+    );
     assert.equal(api.requests.length, 0);
   });
 
@@ -337,7 +363,10 @@ describe('app wait', { concurrency: true }, () => {
     api.apps.set('docs', app);
     const result = await run(['app', 'wait', 'docs', '--health', '--timeout', '0.5']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^error FERRY_ERR_CLI_TIMEOUT: application 'docs' was not Healthy within 0.5s \(sync: Synced, health: Degraded\)/);
+    assert.match(
+      result.stderr,
+      /^error FERRY_ERR_CLI_TIMEOUT: application 'docs' was not Healthy within 0.5s \(sync: Synced, health: Degraded\)/,
+    );
   });
 });
 
@@ -377,7 +406,7 @@ describe('app history, refresh, delete', { concurrency: true }, () => {
 });
 
 describe('usage', { concurrency: true }, () => {
-  test('the bin prints a command\'s help with exit 0 and a usage error with exit 2 (the full matrix is in cli.test.ts)', async (t) => {
+  test("the bin prints a command's help with exit 0 and a usage error with exit 2 (the full matrix is in cli.test.ts)", async (t) => {
     const { run } = await setup(t);
     const help = await run(['app', 'wait', '--help']);
     assert.equal(help.code, 0);

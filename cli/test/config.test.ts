@@ -49,7 +49,10 @@ test('FERRY_SERVER/FERRY_TOKEN override the login file, and flags override both,
   await ferry(['app', 'list'], { home: home.dir, env: { FERRY_SERVER: other.url } });
   assert.equal(other.requests.at(-1)?.authorization, 'Bearer tok-file', 'server from env, token from file');
 
-  await ferry(['app', 'list', '--token', 'tok-flag', '--server', api.url], { home: home.dir, env: { FERRY_SERVER: other.url, FERRY_TOKEN: 'tok-env' } });
+  await ferry(['app', 'list', '--token', 'tok-flag', '--server', api.url], {
+    home: home.dir,
+    env: { FERRY_SERVER: other.url, FERRY_TOKEN: 'tok-env' },
+  });
   assert.equal(api.requests.at(-1)?.authorization, 'Bearer tok-flag');
   assert.equal(other.requests.length, 1);
 });
@@ -111,7 +114,10 @@ test('a refused connection names the server, suggests npm start, and hides the t
   });
   const result = await ferry(['app', 'get', 'docs', '--server', `127.0.0.1:${port}`, '--token', 'super-secret-token'], { home: home.dir });
   assert.equal(result.code, 1);
-  assert.match(result.stderr, new RegExp(`^error FERRY_ERR_CLI_SERVER_UNREACHABLE: cannot reach the Ferry api at http://127\\.0\\.0\\.1:${port}: connection refused`));
+  assert.match(
+    result.stderr,
+    new RegExp(`^error FERRY_ERR_CLI_SERVER_UNREACHABLE: cannot reach the Ferry api at http://127\\.0\\.0\\.1:${port}: connection refused`),
+  );
   assert.match(result.stderr, /npm start/);
   assert.doesNotMatch(result.stderr, /super-secret-token/);
 });

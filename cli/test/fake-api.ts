@@ -44,16 +44,48 @@ export const REVISION = '4f2c1a9e8b7d6c5a4f3e2d1c0b9a8f7e6d5c4b3a';
 
 export function sampleStatus(): ApplicationStatus {
   const resources: ResourceResult[] = [
-    { group: '', version: 'v1', kind: 'Service', namespace: 'skynet-docs', name: 'docs', status: 'Synced', message: 'service/docs serverside-applied' },
-    { group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'skynet-docs', name: 'docs', status: 'Synced', message: 'deployment.apps/docs serverside-applied' },
+    {
+      group: '',
+      version: 'v1',
+      kind: 'Service',
+      namespace: 'skynet-docs',
+      name: 'docs',
+      status: 'Synced',
+      message: 'service/docs serverside-applied',
+    },
+    {
+      group: 'apps',
+      version: 'v1',
+      kind: 'Deployment',
+      namespace: 'skynet-docs',
+      name: 'docs',
+      status: 'Synced',
+      message: 'deployment.apps/docs serverside-applied',
+    },
   ];
   const source = { repoURL: 'https://git.example.com/skynet-gitops.git', targetRevision: 'main', path: 'k8s' };
   return {
     sync: { status: 'Synced', revision: REVISION },
     health: { status: 'Healthy' },
     resources: [
-      { group: '', version: 'v1', kind: 'Service', namespace: 'skynet-docs', name: 'docs', status: 'Synced', health: { status: 'Healthy' } },
-      { group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'skynet-docs', name: 'docs', status: 'Synced', health: { status: 'Healthy' } },
+      {
+        group: '',
+        version: 'v1',
+        kind: 'Service',
+        namespace: 'skynet-docs',
+        name: 'docs',
+        status: 'Synced',
+        health: { status: 'Healthy' },
+      },
+      {
+        group: 'apps',
+        version: 'v1',
+        kind: 'Deployment',
+        namespace: 'skynet-docs',
+        name: 'docs',
+        status: 'Synced',
+        health: { status: 'Healthy' },
+      },
     ],
     history: [
       {
@@ -159,7 +191,9 @@ export async function startFakeApi(tokens: Record<string, string> = { 'tok-admin
           namespace: 'skynet-docs',
           name: 'docs',
           status: failed ? 'SyncFailed' : 'Synced',
-          message: failed ? 'Deployment.apps "docs" is invalid: spec.replicas: Invalid value: -1' : 'deployment.apps/docs serverside-applied',
+          message: failed
+            ? 'Deployment.apps "docs" is invalid: spec.replicas: Invalid value: -1'
+            : 'deployment.apps/docs serverside-applied',
         },
       ];
       const finishedAt = new Date().toISOString();
@@ -203,7 +237,8 @@ export async function startFakeApi(tokens: Record<string, string> = { 'tok-admin
     const user = token === undefined ? undefined : tokens[token];
     if (user === undefined) return send(res, 401, { code: 'FERRY_ERR_API_UNAUTHENTICATED', message: 'missing or unknown bearer token' });
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent); // api v1 applications [name] [action]
-    if (parts[0] !== 'api' || parts[1] !== 'v1' || parts[2] !== 'applications') return send(res, 404, { code: 'FERRY_ERR_API_ROUTE_NOT_FOUND', message: 'no route' });
+    if (parts[0] !== 'api' || parts[1] !== 'v1' || parts[2] !== 'applications')
+      return send(res, 404, { code: 'FERRY_ERR_API_ROUTE_NOT_FOUND', message: 'no route' });
     const name = parts[3];
     const action = parts[4];
     if (name === undefined) {

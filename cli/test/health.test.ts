@@ -37,7 +37,16 @@ test('health -f <dir> -o json agrees with Argo CD on the corpus', async (t) => {
   const rows = JSON.parse(result.stdout) as Row[];
   const want = expected();
   let compared = 0;
-  for (const file of ['nginx.yaml', 'deployment-degraded.yaml', 'deployment-progressing.yaml', 'deployment-suspended.yaml', 'job-failed.yaml', 'pvc-pending.yaml', 'knative-service.yaml', 'svc-loadbalancer-unassigned.yaml']) {
+  for (const file of [
+    'nginx.yaml',
+    'deployment-degraded.yaml',
+    'deployment-progressing.yaml',
+    'deployment-suspended.yaml',
+    'job-failed.yaml',
+    'pvc-pending.yaml',
+    'knative-service.yaml',
+    'svc-loadbalancer-unassigned.yaml',
+  ]) {
     const status = want.get(file);
     if (status === undefined) continue;
     const found = rows.filter((r) => r.file === join(testdata, file));
@@ -47,7 +56,12 @@ test('health -f <dir> -o json agrees with Argo CD on the corpus', async (t) => {
   }
   assert.ok(compared >= 6, `compared ${compared} rows`);
   const nginx = rows.find((r) => r.file.endsWith('/nginx.yaml'));
-  assert.deepEqual(Object.keys(nginx ?? {}).sort(), ['file', 'kind', 'line', 'message', 'name', 'namespace', 'status'].filter((k) => k !== 'message' || nginx?.message !== undefined).sort());
+  assert.deepEqual(
+    Object.keys(nginx ?? {}).sort(),
+    ['file', 'kind', 'line', 'message', 'name', 'namespace', 'status']
+      .filter((k) => k !== 'message' || nginx?.message !== undefined)
+      .sort(),
+  );
   assert.equal(nginx?.kind, 'Deployment');
 });
 
@@ -68,9 +82,15 @@ test('a broken YAML file is reported as file:line, the other files are still ass
   writeFileSync(join(dir, 'b-broken.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  key: value\n  - item\n');
   const result = await ferry(['health', '-f', dir, '-o', 'json'], { home: home.dir });
   assert.equal(result.code, 1);
-  assert.match(result.stderr, new RegExp(`^error FERRY_ERR_HEALTH_PARSE: ${join(dir, 'b-broken.yaml').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:7:\\d+: `, 'm'));
+  assert.match(
+    result.stderr,
+    new RegExp(`^error FERRY_ERR_HEALTH_PARSE: ${join(dir, 'b-broken.yaml').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:7:\\d+: `, 'm'),
+  );
   const rows = JSON.parse(result.stdout) as Row[];
-  assert.deepEqual(rows.map((r) => [r.kind, r.status]), [['Deployment', 'Healthy']]);
+  assert.deepEqual(
+    rows.map((r) => [r.kind, r.status]),
+    [['Deployment', 'Healthy']],
+  );
 });
 
 test('a path that does not exist is FERRY_ERR_HEALTH_INPUT_UNREADABLE; no -f is a usage error', async () => {

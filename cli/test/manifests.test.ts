@@ -45,13 +45,30 @@ test('validation reports every problem of every document with file and line', ()
   assert.equal(valid.length, 0);
   assert.deepEqual(
     problems.map((p) => `${p.file}:${p.line}: ${p.path}`),
-    ['apps.yaml:10: spec.source.helm', 'apps.yaml:22: metadata.name', 'apps.yaml:26: spec.source.helm', 'apps.yaml:48: spec.syncPolicy.syncOptions[1]'],
+    [
+      'apps.yaml:10: spec.source.helm',
+      'apps.yaml:22: metadata.name',
+      'apps.yaml:26: spec.source.helm',
+      'apps.yaml:48: spec.syncPolicy.syncOptions[1]',
+    ],
   );
 });
 
 test('JSON files are located too', () => {
-  const json = JSON.stringify({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'a' }, spec: { source: { repoURL: 'r', helm: {} }, destination: { name: 'in-cluster' } } }, null, 2);
+  const json = JSON.stringify(
+    {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Application',
+      metadata: { name: 'a' },
+      spec: { source: { repoURL: 'r', helm: {} }, destination: { name: 'in-cluster' } },
+    },
+    null,
+    2,
+  );
   const [doc] = parseManifestText('app.json', json);
   const { problems } = validateManifests(doc ? [doc] : []);
-  assert.deepEqual(problems.map((p) => [p.path, p.line]), [['spec.source.helm', 10]]);
+  assert.deepEqual(
+    problems.map((p) => [p.path, p.line]),
+    [['spec.source.helm', 10]],
+  );
 });

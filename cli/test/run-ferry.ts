@@ -22,7 +22,10 @@ export function tempHome(): { dir: string; configHome: string; cleanup: () => vo
  * `ferry <args>` with only PATH from the parent environment (no FERRY_* leaks in), TZ=UTC,
  * HOME and XDG_CONFIG_HOME in `home`, a fast poll interval, plus `env`.
  */
-export function ferry(args: readonly string[], options: { home: string; env?: Record<string, string>; cwd?: string; timeoutMs?: number }): Promise<FerryResult> {
+export function ferry(
+  args: readonly string[],
+  options: { home: string; env?: Record<string, string>; cwd?: string; timeoutMs?: number },
+): Promise<FerryResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,

@@ -33,9 +33,13 @@ export const appCreate: CommandSpec = {
     if (documents.length === 0) throw new CliError(ErrorCode.CliFileInvalid, `no Application found in ${files.join(', ')}`);
     const { valid, problems } = validateManifests(documents);
     if (problems.length > 0) {
-      throw new CliError(ErrorCode.AppInvalid, `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${files.join(', ')}; nothing was sent`, {
-        details: problems.map(formatProblem),
-      });
+      throw new CliError(
+        ErrorCode.AppInvalid,
+        `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${files.join(', ')}; nothing was sent`,
+        {
+          details: problems.map(formatProblem),
+        },
+      );
     }
     const client = await connect(ctx, input);
     const upsert = input.values['upsert'] === true;

@@ -5,7 +5,7 @@ import { connect, emit, nameArg } from './shared.js';
 export const appRefresh: CommandSpec = {
   path: ['app', 'refresh'],
   args: ['name'],
-  summary: 'Ask Ferry to re-read the application\'s Git source now',
+  summary: "Ask Ferry to re-read the application's Git source now",
   flags: {},
   remote: true,
   output: true,

@@ -1,4 +1,12 @@
-import { ConditionType, ErrorCode, isOperationCompleted, OperationPhase, type AppCondition, type HistoryEntry, type OperationState } from '@ferry/contracts';
+import {
+  ConditionType,
+  ErrorCode,
+  isOperationCompleted,
+  OperationPhase,
+  type AppCondition,
+  type HistoryEntry,
+  type OperationState,
+} from '@ferry/contracts';
 import { parseSeconds, type CommandSpec } from '../args.js';
 import { appSummary, operationSummary, resultsTable } from '../app-view.js';
 import type { AppResource } from '../client.js';
@@ -28,7 +36,8 @@ export function findOutcome(app: AppResource, before: { syncId: string | undefin
 /** Error conditions that appeared after the request: the refresh it caused failed, so no operation will start. */
 export function newErrorConditions(app: AppResource, since: number): AppCondition[] {
   return (app.status?.conditions ?? []).filter(
-    (c) => (c.type === ConditionType.ComparisonError || c.type === ConditionType.InvalidSpecError) && Date.parse(c.lastTransitionTime) >= since,
+    (c) =>
+      (c.type === ConditionType.ComparisonError || c.type === ConditionType.InvalidSpecError) && Date.parse(c.lastTransitionTime) >= since,
   );
 }
 
@@ -52,7 +61,11 @@ export const appSync: CommandSpec = {
   flags: {
     prune: { type: 'boolean', description: 'delete tracked resources that are no longer in Git' },
     async: { type: 'boolean', description: 'do not wait for the operation; print the request id' },
-    timeout: { type: 'string', value: '<seconds>', description: `give up waiting after this long (default ${DEFAULT_SYNC_TIMEOUT_S}; 0 = no limit)` },
+    timeout: {
+      type: 'string',
+      value: '<seconds>',
+      description: `give up waiting after this long (default ${DEFAULT_SYNC_TIMEOUT_S}; 0 = no limit)`,
+    },
   },
   remote: true,
   output: true,
@@ -81,15 +94,24 @@ export const appSync: CommandSpec = {
       const blocking = outcome ? [] : newErrorConditions(app, requestedAt);
       if (blocking.length > 0) {
         emit(ctx, input, app, () => appSummary(app));
-        throw new CliError(ErrorCode.CliSyncFailed, `sync of '${name}' (request ${requestId}) could not start: the source or comparison failed`, {
-          details: [...blocking.map((c) => `${c.type}: ${c.message}`), `fix the source and sync again; ferry app get ${name} shows the state`],
-        });
+        throw new CliError(
+          ErrorCode.CliSyncFailed,
+          `sync of '${name}' (request ${requestId}) could not start: the source or comparison failed`,
+          {
+            details: [
+              ...blocking.map((c) => `${c.type}: ${c.message}`),
+              `fix the source and sync again; ferry app get ${name} shows the state`,
+            ],
+          },
+        );
       }
       await sleep(Math.min(ctx.pollIntervalMs, Math.max(0, deadline - Date.now())));
     }
     if (!outcome || !completed(outcome)) {
       emit(ctx, input, app, () => appSummary(app));
-      const state = outcome ? `the operation is still ${outcome.kind === 'operation' ? outcome.op.phase : 'running'}` : 'no operation has started for it yet';
+      const state = outcome
+        ? `the operation is still ${outcome.kind === 'operation' ? outcome.op.phase : 'running'}`
+        : 'no operation has started for it yet';
       const conditions = (app.status?.conditions ?? []).map((c) => `${c.type}: ${c.message}`);
       throw new CliError(ErrorCode.CliTimeout, `sync of '${name}' (request ${requestId}) did not finish within ${timeoutS}s: ${state}`, {
         details: [...conditions, `it may still complete: ferry app get ${name}`],

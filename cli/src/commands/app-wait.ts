@@ -15,7 +15,9 @@ export interface WaitGoal {
 }
 
 export function reached(app: AppResource, goal: WaitGoal): boolean {
-  return (!goal.sync || app.status?.sync.status === SyncStatus.Synced) && (!goal.health || app.status?.health.status === HealthStatus.Healthy);
+  return (
+    (!goal.sync || app.status?.sync.status === SyncStatus.Synced) && (!goal.health || app.status?.health.status === HealthStatus.Healthy)
+  );
 }
 
 /** `ferry app wait <name> [--sync] [--health] [--timeout <s>]` — polls until Synced and/or Healthy. */
@@ -27,7 +29,11 @@ export const appWait: CommandSpec = {
   flags: {
     sync: { type: 'boolean', description: 'wait for sync status Synced' },
     health: { type: 'boolean', description: 'wait for health status Healthy' },
-    timeout: { type: 'string', value: '<seconds>', description: `give up after this long (default ${DEFAULT_WAIT_TIMEOUT_S}; 0 = no limit)` },
+    timeout: {
+      type: 'string',
+      value: '<seconds>',
+      description: `give up after this long (default ${DEFAULT_WAIT_TIMEOUT_S}; 0 = no limit)`,
+    },
   },
   remote: true,
   output: true,
@@ -35,7 +41,9 @@ export const appWait: CommandSpec = {
     const name = nameArg(input);
     const timeoutS = parseSeconds(input.values['timeout'], 'timeout', DEFAULT_WAIT_TIMEOUT_S, 'app wait');
     const explicit = input.values['sync'] === true || input.values['health'] === true;
-    const goal: WaitGoal = explicit ? { sync: input.values['sync'] === true, health: input.values['health'] === true } : { sync: true, health: true };
+    const goal: WaitGoal = explicit
+      ? { sync: input.values['sync'] === true, health: input.values['health'] === true }
+      : { sync: true, health: true };
     const client = await connect(ctx, input);
     const deadline = timeoutS === 0 ? Infinity : Date.now() + timeoutS * 1000;
     for (;;) {

@@ -90,7 +90,14 @@ export const health: CommandSpec = {
     emit(ctx, input, rows, () =>
       table(
         ['FILE', 'KIND', 'NAMESPACE', 'NAME', 'HEALTH', 'MESSAGE'],
-        rows.map((r) => [`${r.file}${r.line ? `:${r.line}` : ''}`, r.kind, r.namespace ?? '', r.name, r.status, (r.message ?? '').replace(/\s*\n\s*/g, ' ')]),
+        rows.map((r) => [
+          `${r.file}${r.line ? `:${r.line}` : ''}`,
+          r.kind,
+          r.namespace ?? '',
+          r.name,
+          r.status,
+          (r.message ?? '').replace(/\s*\n\s*/g, ' '),
+        ]),
       ),
     );
     return failures > 0 ? 1 : 0;

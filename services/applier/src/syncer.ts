@@ -117,6 +117,11 @@ interface Prepared {
 }
 
 const SUCCESS_MESSAGE = 'successfully synced (all tasks run)';
+/**
+ * Redelivery delay of an interrupted sync's event. Not 0: an immediate redelivery can land on a pull
+ * request this (closing) replica still has open on the server, and is then lost until ack wait.
+ */
+const INTERRUPTED_REDELIVERY_MS = 1_000;
 const MAX_RECORD_ATTEMPTS = 20;
 
 function completionType(phase: string): typeof EventType.SyncSucceeded | typeof EventType.SyncFailed {
@@ -272,7 +277,7 @@ export function createSyncer(options: SyncerOptions): Syncer {
       if (!(error instanceof FerryError)) throw error;
       prepareError = toErrorInfo(error, ErrorCode.KubeRequest);
     }
-    if (signal.aborted) return HandlerResult.nak(0);
+    if (signal.aborted) return HandlerResult.nak(INTERRUPTED_REDELIVERY_MS);
 
     const started = await updateRecord(name, (current) => startOperation(current, op, now()));
     const startedState = started.operationState;
@@ -352,7 +357,7 @@ export function createSyncer(options: SyncerOptions): Syncer {
       } catch (error) {
         if (error instanceof SyncAbortedError) {
           syncLog.warn({ reason: error.message }, 'sync interrupted; it resumes when the event is redelivered');
-          return HandlerResult.nak(0);
+          return HandlerResult.nak(INTERRUPTED_REDELIVERY_MS);
         }
         throw error;
       } finally {

@@ -34,7 +34,7 @@ import { loadConfig, type ApplierConfig, type StoredOperationRecord } from '../.
 const run = promisify(execFile);
 type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
 
-export const logger = createLogger({ name: 'applier-test', level: 'silent' });
+export const logger = createLogger({ name: 'applier-test', level: process.env['APPLIER_TEST_LOG'] === 'debug' ? 'debug' : 'silent' });
 
 export interface AppOptions {
   namespace?: string;
@@ -135,6 +135,7 @@ export class Harness {
       FERRY_LOG_LEVEL: 'silent',
       FERRY_SHUTDOWN_GRACE_MS: '5000',
       FERRY_APPLIER_RETRY_MS: '50',
+      FERRY_APPLIER_ACK_WAIT_MS: '2000',
       FERRY_SELF_HEAL_INTERVAL_MS: '200',
       ...extra,
     };

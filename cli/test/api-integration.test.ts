@@ -75,7 +75,19 @@ test('login, app create -f, app list and app get work against the real api', asy
   assert.equal(upserted.code, 0, upserted.stderr);
   assert.equal(upserted.stdout, "application 'skynet-docs' updated\n");
 
-  const list = await ferry(['app', 'list'], { home: home.dir });
+  // the reads run side by side (each is its own process)
+  const [list, get, json, history, sync, missing, version] = await Promise.all(
+    [
+      ['app', 'list'],
+      ['app', 'get', 'skynet-docs'],
+      ['app', 'get', 'skynet-docs', '-o', 'json'],
+      ['app', 'history', 'skynet-docs', '-o', 'json'],
+      ['app', 'sync', 'skynet-docs', '--async'],
+      ['app', 'get', 'nope'],
+      ['version', '-o', 'json'],
+    ].map((args) => ferry(args, { home: home.dir })),
+  );
+  assert.ok(list && get && json && history && sync && missing && version);
   assert.equal(list.code, 0, list.stderr);
   const [header, row] = list.stdout.trimEnd().split('\n');
   assert.match(header ?? '', /^NAME\s+CLUSTER\s+NAMESPACE\s+PROJECT\s+STATUS\s+HEALTH\s+SYNCPOLICY\s+CONDITIONS\s+REPO\s+PATH\s+TARGET$/);
@@ -94,30 +106,24 @@ test('login, app create -f, app list and app get work against the real api', asy
     ],
   );
 
-  const get = await ferry(['app', 'get', 'skynet-docs'], { home: home.dir });
   assert.equal(get.code, 0, get.stderr);
   assert.match(get.stdout, /^Name:\s+skynet-docs$/m);
   assert.match(get.stdout, /^Sync Policy:\s+Automated Prune SelfHeal$/m);
   assert.match(get.stdout, /^GROUP\s+KIND\s+NAMESPACE\s+NAME\s+STATUS\s+HEALTH\s+MESSAGE$/m);
 
-  const json = await ferry(['app', 'get', 'skynet-docs', '-o', 'json'], { home: home.dir });
   const app = JSON.parse(json.stdout) as { metadata: { name: string }; status: { sync: { status: string }; history: unknown[] } };
   assert.equal(app.metadata.name, 'skynet-docs');
   assert.equal(typeof app.status.sync.status, 'string');
 
-  const history = await ferry(['app', 'history', 'skynet-docs', '-o', 'json'], { home: home.dir });
   assert.equal(history.code, 0, history.stderr);
   assert.deepEqual(JSON.parse(history.stdout), []);
 
-  const sync = await ferry(['app', 'sync', 'skynet-docs', '--async'], { home: home.dir });
   assert.equal(sync.code, 0, sync.stderr);
   assert.match(sync.stdout, /^sync requested for application 'skynet-docs' \(request \S+\)$/m);
 
-  const missing = await ferry(['app', 'get', 'nope'], { home: home.dir });
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^error FERRY_ERR_APP_NOT_FOUND: /);
 
-  const version = await ferry(['version', '-o', 'json'], { home: home.dir });
   assert.equal(version.code, 0, version.stderr);
   assert.deepEqual(JSON.parse(version.stdout), { client: '0.1.0', server: '0.1.0', url });
 });

@@ -62,15 +62,16 @@ function ensureToken(): string {
   return token;
 }
 
-async function api(method: string, path: string, token: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`http://127.0.0.1:${apiPort}${path}`, {
-    method,
+/** Registers an app through the api; an app registered by an earlier run is left as it is. */
+async function register(manifest: unknown, token: string): Promise<'created' | 'kept'> {
+  const response = await fetch(`http://127.0.0.1:${apiPort}/api/v1/applications`, {
+    method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: JSON.stringify(manifest),
   });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
+  if (response.status === 409) return 'kept';
+  if (!response.ok) throw new Error(`registering an example app: ${response.status} ${await response.text()}`);
+  return 'created';
 }
 
 async function main(): Promise<void> {
@@ -146,10 +147,11 @@ async function main(): Promise<void> {
     for (const p of processes as ServiceProcess[]) started.push({ name: p.name, stop: () => p.stop('SIGTERM', 15_000) });
 
     const apps = readdirSync(join(root, 'examples', 'apps')).filter((f) => f.endsWith('.yaml')).sort();
+    const outcomes: string[] = [];
     for (const file of apps) {
       const manifest = parse(readFileSync(join(root, 'examples', 'apps', file), 'utf8')) as { metadata: { name: string }; spec: { source: { repoURL: string } } };
-      manifest.spec.source.repoURL = repo;
-      await api('PUT', `/api/v1/applications/${manifest.metadata.name}`, token, manifest);
+      manifest.spec.source.repoURL = repo; // the only change to the example manifests
+      outcomes.push(`${manifest.metadata.name} (${await register(manifest, token)})`);
     }
 
     const configFile = cliConfigPath();
@@ -157,7 +159,7 @@ async function main(): Promise<void> {
     writeFileSync(configFile, `${JSON.stringify({ server: `http://127.0.0.1:${apiPort}`, token }, null, 2)}\n`, { mode: 0o600 });
 
     say('');
-    say(`Ferry is running. Example apps registered: ${apps.map((f) => f.replace(/\.yaml$/, '')).join(', ')}`);
+    say(`Ferry is running. Example apps: ${outcomes.join(', ')}`);
     say(`  api              http://127.0.0.1:${apiPort}`);
     say(`  api token        ${token}`);
     say(`  kubeconfig       ${kubeconfig}`);

@@ -17,7 +17,8 @@
  *    CPU seconds of every process.
  *
  * Usage: npm run bench:pipeline   (env: BENCH_COMMITS=20 BENCH_APPS=200 BENCH_TIMEOUT_MS=300000
- *        BENCH_ROLLOUT_MS=50 BENCH_SETTLE_MS=1000 BENCH_LOG_LEVEL=info BENCH_PUT_CONCURRENCY=16)
+ *        BENCH_ROLLOUT_MS=50 BENCH_SETTLE_MS=1000 BENCH_LOG_LEVEL=info BENCH_PUT_CONCURRENCY=16;
+ *        BENCH_NODE_ARGS_<SERVICE>="--cpu-prof --cpu-prof-dir=/tmp/prof" adds node arguments to one service)
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +36,8 @@ import {
   type TempDir,
 } from '@ferry/testing';
 import { startEventLog, type EventLog, type SeenEvent } from './lib/event-log.js';
-import { startProcSampler, type ProcessFigures } from './lib/proc-sampler.js';
+import { scrapeHistograms, summariseHistograms, type HistogramTotals } from './lib/metrics-scrape.js';
+import { childProcesses, startProcSampler, type ProcessFigures } from './lib/proc-sampler.js';
 import type { SandboxProcessReady } from './lib/sandbox-process.js';
 import { percentile, round, summary } from './lib/stats.js';
 
@@ -202,6 +204,8 @@ async function run(): Promise<void> {
   cleanups.push({ name: 'sampler', run: async () => sampler.stop() });
   sampler.add('nats', nats.pid);
   sampler.add('sandbox', sandboxProcess.pid);
+  const gitServerPid = (await childProcesses(process.pid)).find((c) => c.cmdline.includes('git-http-server'))?.pid;
+  if (gitServerPid !== undefined) sampler.add('gitServer', gitServerPid);
 
   progress('starting the six services');
   const apiPort = await freePort();
@@ -215,16 +219,22 @@ async function run(): Promise<void> {
     FERRY_GIT_CACHE_DIR: join(work.path, 'git-cache'),
     FERRY_API_TOKENS: `admin=${token}`,
   };
+  const ports: Record<string, number> = { api: apiPort };
+  for (const name of SERVICES) ports[name] ??= await freePort();
   const services: ServiceProcess[] = await Promise.all(
-    SERVICES.map((name) =>
-      startServiceProcess({
+    SERVICES.map((name) => {
+      const nodeArgs = (process.env[`BENCH_NODE_ARGS_${name.toUpperCase()}`] ?? '').split(' ').filter(Boolean);
+      return startServiceProcess({
         name,
         entry: join(root, 'services', name, 'src', 'main.ts'),
-        env: name === 'api' ? { ...env, FERRY_HTTP_PORT: String(apiPort) } : env,
+        env: { ...env, FERRY_HTTP_PORT: String(ports[name]) },
+        nodeArgs,
         timeoutMs: 60_000,
-      }),
-    ),
+      });
+    }),
   );
+  const scrapeAll = async (): Promise<Record<string, Map<string, HistogramTotals>>> =>
+    Object.fromEntries(await Promise.all(SERVICES.map(async (name) => [name, await scrapeHistograms(`http://127.0.0.1:${ports[name]}`)] as const)));
   for (const s of services) {
     cleanups.push({ name: s.name, run: () => s.stop('SIGTERM', 10_000) });
     sampler.add(s.name, s.pid);
@@ -328,6 +338,11 @@ async function run(): Promise<void> {
     perCommit: samples.map((s) => ({ revision: s.revision.slice(0, 12), ...s.stages, health: s.healthTransitions.join(' → ') })),
   };
   const phase1Figures = await sampler.figures();
+  const phase1Metrics = await scrapeAll();
+  result['stages'] = {
+    ...(result['stages'] as object),
+    serviceHistograms: Object.fromEntries(SERVICES.map((n) => [n, summariseHistograms(phase1Metrics[n] ?? new Map())])),
+  };
 
   // ---- phase 2: many apps from registration to Synced and Healthy ----------------------------------
   progress(`phase 2: ${APPS} apps × ${RESOURCES_PER_APP} resources in one repository`);
@@ -446,6 +461,7 @@ async function run(): Promise<void> {
   clearInterval(progressTimer);
   stopListening();
   const scaleFigures = await sampler.figures();
+  const scaleMetrics = await scrapeAll();
 
   const since = (pick: (t: AppTrack) => number | undefined): number[] =>
     [...track.values()].map((t) => (pick(t) !== undefined && t.putAt !== undefined ? (pick(t) as number) - t.putAt : Number.NaN)).filter(Number.isFinite);
@@ -472,6 +488,7 @@ async function run(): Promise<void> {
     rssAtEndMiB: perProcess(scaleFigures, 'lastRssMiB'),
     cpuSecondsDuringScale: perProcess(scaleFigures, 'cpuSeconds'),
     rssAfterPhase1MiB: perProcess(phase1Figures, 'lastRssMiB'),
+    serviceHistograms: Object.fromEntries(SERVICES.map((n) => [n, summariseHistograms(scaleMetrics[n] ?? new Map(), phase1Metrics[n])])),
     events: events.events.length,
     invalidEvents: events.invalid,
   };

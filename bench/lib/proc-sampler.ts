@@ -2,7 +2,7 @@
  * Samples memory and CPU of processes from /proc (Linux): every `intervalMs` it reads
  * /proc/<pid>/status (VmRSS, VmHWM) and /proc/<pid>/stat (utime + stime) of each named pid.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 export interface ProcessFigures {
   /** Highest VmRSS seen by a sample, MiB. */
@@ -11,7 +11,7 @@ export interface ProcessFigures {
   hwmMiB: number;
   /** VmRSS at the last sample, MiB. */
   lastRssMiB: number;
-  /** CPU seconds (user + system) since the sampler started. */
+  /** CPU seconds (user + system, plus that of its exited children, e.g. CGI processes) in the current window. */
   cpuSeconds: number;
 }
 
@@ -43,7 +43,8 @@ async function readCpuTicks(pid: number): Promise<number | undefined> {
     const text = await readFile(`/proc/${pid}/stat`, 'utf8');
     // fields after the command name (which is in parentheses and may contain spaces)
     const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return Number(rest[11]) + Number(rest[12]); // utime (14th field), stime (15th)
+    // utime, stime, cutime, cstime (fields 14–17): children count once reaped (git http-backend CGIs)
+    return Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
   } catch {
     return undefined;
   }
@@ -111,4 +112,31 @@ export function startProcSampler(intervalMs = 200): ProcSampler {
       clearInterval(timer);
     },
   };
+}
+
+/** Direct children of `pid` with their command lines (Linux /proc/<pid>/task/<tid>/children). */
+export async function childProcesses(pid: number): Promise<Array<{ pid: number; cmdline: string }>> {
+  const out: Array<{ pid: number; cmdline: string }> = [];
+  let tasks: string[] = [];
+  try {
+    tasks = await readdir(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tasks) {
+    let children = '';
+    try {
+      children = await readFile(`/proc/${pid}/task/${tid}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const child of children.split(' ').filter(Boolean).map(Number)) {
+      try {
+        out.push({ pid: child, cmdline: (await readFile(`/proc/${child}/cmdline`, 'utf8')).split('\0').join(' ').trim() });
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  return out;
 }

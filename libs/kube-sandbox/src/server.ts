@@ -8,6 +8,7 @@ import { entryJson, type Entry, type HistoryEvent } from './store.js';
 import { apiVersionOf, storageKey } from './resources.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { renderTable, wantsTable } from './table.js';
+import { decodeKubernetesProtobuf } from './protobuf.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, openApiDocument, openApiIndex, versionInfo } from './discovery.js';
 
 export interface HttpHandlerOptions {
@@ -63,13 +64,23 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   });
 }
 
-function decode(text: string, contentType: string): unknown {
-  if (contentType.includes('protobuf') || contentType.includes('cbor'))
+function decode(raw: Buffer, contentType: string): unknown {
+  if (contentType.includes('protobuf')) {
+    try {
+      return decodeKubernetesProtobuf(raw);
+    } catch (err) {
+      throw new StatusError(415, StatusReason.UnsupportedMediaType, `the body of the request could not be decoded: ${(err as Error).message}`, undefined, {
+        cause: err,
+      });
+    }
+  }
+  if (contentType.includes('cbor'))
     throw new StatusError(
       415,
       StatusReason.UnsupportedMediaType,
-      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
     );
+  const text = raw.toString('utf8');
   const trimmed = text.trimStart();
   if (trimmed === '') throw badRequest('the request body is empty');
   try {
@@ -327,13 +338,13 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
         return list(res, r, ns, q, table);
       }
       if (method === 'POST') {
-        const body = decode((await readBody(req, options.maxBodyBytes)).toString('utf8'), String(req.headers['content-type'] ?? ''));
+        const body = decode(await readBody(req, options.maxBodyBytes), String(req.headers['content-type'] ?? ''));
         const obj = api.create(r, ns ?? (r.namespaced ? undefined : undefined), body, writeOptions(q, req));
         return writeJson(res, 201, serialise(obj, r));
       }
       if (method === 'DELETE') {
-        const raw = (await readBody(req, options.maxBodyBytes)).toString('utf8');
-        const opts = deleteOptions(q, raw.trim() ? decode(raw, 'application/json') : undefined);
+        const raw = await readBody(req, options.maxBodyBytes);
+        const opts = deleteOptions(q, raw.toString('utf8').trim() ? decode(raw, String(req.headers['content-type'] ?? 'application/json')) : undefined);
         const labels = parseLabelSelector(q.get('labelSelector') ?? '');
         const fields = parseFieldSelector(q.get('fieldSelector') ?? '', r.kind);
         const selected = api.store.list(r, ns).filter((e: Entry) => matchesLabels(labels, e.obj.metadata.labels) && matchesFields(fields, e.obj));
@@ -359,7 +370,7 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
         return writeJson(res, 200, serialise(found, r));
       }
       case 'PUT': {
-        const body = decode((await readBody(req, options.maxBodyBytes)).toString('utf8'), String(req.headers['content-type'] ?? ''));
+        const body = decode(await readBody(req, options.maxBodyBytes), String(req.headers['content-type'] ?? ''));
         const opts = writeOptions(q, req);
         if (sub === 'scale') return writeJson(res, 200, JSON.stringify(api.writeScale(r, ns, name, { put: body }, opts)));
         return writeJson(res, 200, serialise(api.update(r, ns, name, body, sub as Subresource, opts), r));
@@ -372,7 +383,7 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
             StatusReason.UnsupportedMediaType,
             `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
           );
-        const body = decode((await readBody(req, options.maxBodyBytes)).toString('utf8'), ct);
+        const body = decode(await readBody(req, options.maxBodyBytes), ct);
         const opts = writeOptions(q, req);
         if (sub === 'scale') return writeJson(res, 200, JSON.stringify(api.writeScale(r, ns, name, { patchType: ct as PatchType, patch: body }, opts)));
         if (ct === PatchType.Apply) {
@@ -383,8 +394,8 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
       }
       case 'DELETE': {
         if (sub !== '') throw methodNotAllowed('the server does not allow this method on the requested resource');
-        const raw = (await readBody(req, options.maxBodyBytes)).toString('utf8');
-        const opts = deleteOptions(q, raw.trim() ? decode(raw, 'application/json') : undefined);
+        const raw = await readBody(req, options.maxBodyBytes);
+        const opts = deleteOptions(q, raw.toString('utf8').trim() ? decode(raw, String(req.headers['content-type'] ?? 'application/json')) : undefined);
         const { object, pending } = api.delete(r, ns, name, opts);
         return writeJson(res, pending ? 202 : 200, serialise(object, r));
       }

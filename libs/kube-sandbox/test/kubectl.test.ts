@@ -215,12 +215,25 @@ describe('kubectl 1.32 against the sandbox', { skip: hasKubectl ? false : `kubec
   });
 
   it('deletes an object', async () => {
-    // `kubectl create configmap …` would send protobuf, which the sandbox does not decode (docs/sandbox.md)
-    await ok(['create', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: scratch, namespace: shop}\ndata: {a: b}\n');
+    // kubectl's generators send protobuf bodies
+    await ok(['create', 'configmap', 'scratch', '-n', 'shop', '--from-literal=a=b']);
+    assert.deepEqual((await getJson(['configmap', 'scratch', '-n', 'shop'])).data, { a: 'b' });
     await ok(['delete', 'configmap', 'scratch', '-n', 'shop']);
     const r = await kubectl(['get', 'configmap', 'scratch', '-n', 'shop']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /NotFound|not found/);
+  });
+
+  it('creates objects with kubectl create generators (protobuf bodies)', async () => {
+    await ok(['create', 'namespace', 'gen']);
+    await ok(['create', 'secret', 'generic', 'creds', '-n', 'gen', '--from-literal=user=admin']);
+    await ok(['create', 'deployment', 'api', '-n', 'gen', '--image=nginx:1.27', '--replicas=0']);
+    const secret = await getJson(['secret', 'creds', '-n', 'gen']);
+    assert.equal(Buffer.from(secret.data.user, 'base64').toString(), 'admin');
+    const d = await getJson(['deployment', 'api', '-n', 'gen']);
+    assert.equal(d.spec.replicas, 0, 'an explicit zero survives decoding');
+    assert.equal(d.spec.template.spec.containers[0].image, 'nginx:1.27');
+    assert.equal(d.spec.minReadySeconds, undefined, 'zero values of plain fields are dropped as in JSON');
   });
 
   it('deletes a namespace and everything in it', async () => {

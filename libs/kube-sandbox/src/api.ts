@@ -37,6 +37,7 @@ import { PatchError, jsonPatch, mergePatch, strategicMergePatch } from './patch.
 import { validateObject } from './validate.js';
 import { fromLabelSelectorObject, formatLabelSelector } from './selectors.js';
 import { applyDefaults } from './defaults.js';
+import { pruneAndDefault, validateCustom } from './crd-schema.js';
 
 export type Subresource = '' | 'status' | 'scale';
 
@@ -59,6 +60,8 @@ export interface WriteOptions {
   /** Manager name when none was given (a real server derives it from the User-Agent). */
   defaultManager?: string;
   force?: boolean;
+  /** fieldValidation: Strict rejects fields a custom resource's schema does not declare; otherwise they are pruned. */
+  fieldValidation?: string;
 }
 
 export interface DeleteOptions {
@@ -99,6 +102,7 @@ export class ApiServer {
   private readonly crdSchemas = new Map<string, (path: readonly string[]) => ListKind | undefined>();
   private readonly crdScale = new Map<string, ScaleInfo>();
   private readonly crdPrinterColumns = new Map<string, unknown>();
+  private readonly crdOpenApi = new Map<string, Record<string, unknown> | undefined>();
   private readonly gcUids = new Set<string>();
   private readonly terminating = new Set<string>();
   private gcScheduled = false;
@@ -234,6 +238,7 @@ export class ApiServer {
     // system fields first: defaulting may need the uid (a Job's generated selector)
     meta.uid = randomUUID();
     meta.creationTimestamp = nowIso();
+    this.customSchema(r, obj, opts, true);
     applyDefaults(r, obj);
     const causes = validateObject(r, obj, undefined);
     if (causes.length > 0) throw invalid(r.group, r.kind, meta.name, causes);
@@ -305,13 +310,16 @@ export class ApiServer {
   private commitWrite(r: ResourceType, old: Entry, incoming: KubeObject, sub: Subresource, opts: WriteOptions, managedOverride?: Managed[]): KubeObject {
     const prev = old.obj;
     let next: KubeObject;
+    // a private deep copy: patches share untouched subtrees with the stored object, and defaulting
+    // and schema pruning mutate in place
     if (sub === 'status') {
       next = { ...prev, metadata: { ...prev.metadata } };
       if (incoming.status === undefined) delete next.status;
       else next.status = incoming.status;
+      next = structuredClone(next);
     } else {
-      next = { ...incoming, apiVersion: prev.apiVersion };
-      const meta = { ...incoming.metadata };
+      next = structuredClone({ ...incoming, apiVersion: prev.apiVersion });
+      const meta = { ...next.metadata };
       for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'name', 'namespace', 'selfLink'])
         if (prev.metadata[k] === undefined) delete meta[k];
         else meta[k] = prev.metadata[k];
@@ -325,13 +333,15 @@ export class ApiServer {
       next.metadata = meta;
       if (r.subresources.status) {
         if (prev.status === undefined) delete next.status;
-        else next.status = prev.status;
+        else next.status = structuredClone(prev.status);
       }
+      this.customSchema(r, next, opts, true);
       applyDefaults(r, next);
       const causes = validateObject(r, next, prev);
       if (causes.length > 0) throw invalid(r.group, r.kind, prev.metadata.name ?? '', causes);
       if (this.hasGeneration(r) && this.specChanged(r, prev, next)) next.metadata.generation = (prev.metadata.generation ?? 0) + 1;
     }
+    if (sub === 'status') this.customSchema(r, next, opts, true);
     const manager = opts.fieldManager ?? opts.defaultManager ?? 'unknown';
     // As on a real server, managedFields sent with a write replace the recorded ones (kubectl's
     // client-side-apply to server-side-apply migration patches them); empty or absent keeps them.
@@ -416,6 +426,7 @@ export class ApiServer {
       for (const k of Object.keys(appliedScoped)) if (!['apiVersion', 'kind', 'metadata', 'status'].includes(k)) delete appliedScoped[k];
       appliedScoped.metadata = { name: meta.name, ...(meta.namespace ? { namespace: meta.namespace } : {}) };
     }
+    this.customSchema(r, appliedScoped as KubeObject, opts, false);
     const appliedSet = fieldSetOf(appliedScoped, ctx, scope);
     const base: KubeObject = liveEntry
       ? this.asVersion(liveEntry.obj, r)
@@ -482,6 +493,7 @@ export class ApiServer {
     if (r.group === '' && r.kind === 'Namespace') next.status = { phase: 'Active' };
     next.metadata.uid = randomUUID();
     next.metadata.creationTimestamp = nowIso();
+    this.customSchema(r, next, opts, true);
     applyDefaults(r, next);
     const causes = validateObject(r, next, undefined);
     if (causes.length > 0) throw invalid(r.group, r.kind, meta.name, causes);
@@ -509,8 +521,9 @@ export class ApiServer {
     } else {
       if (r.subresources.status) {
         if (prev.status === undefined) delete next.status;
-        else next.status = prev.status;
+        else next.status = structuredClone(prev.status);
       }
+      this.customSchema(r, next, opts, true);
       applyDefaults(r, next);
       const causes = validateObject(r, next, prev);
       if (causes.length > 0) throw invalid(r.group, r.kind, prev.metadata.name ?? '', causes);
@@ -522,6 +535,24 @@ export class ApiServer {
 
   // ------------------------------------------------------------------------------------------------
   // scale
+
+  /**
+   * Structural-schema handling of custom resources: prunes undeclared fields (Strict: 400 instead),
+   * applies defaults, and (unless `validate` is false) checks the schema.
+   */
+  private customSchema(r: ResourceType, obj: KubeObject, opts: WriteOptions, validate: boolean): void {
+    if (!this.isCustom(r)) return;
+    const schema = this.crdOpenApi.get(`${storageKey(r)}/${r.version}`);
+    if (!schema) return;
+    const pruned = pruneAndDefault(obj, schema);
+    if (pruned.length > 0 && opts.fieldValidation === 'Strict')
+      throw badRequest(
+        `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: strict decoding error: ${pruned.map((p) => `unknown field "${p}"`).join(', ')}`,
+      );
+    if (!validate) return;
+    const causes = validateCustom(obj, schema);
+    if (causes.length > 0) throw invalid(r.group, r.kind, obj.metadata.name ?? '', causes);
+  }
 
   /** A custom resource version's additionalPrinterColumns (for Table output). */
   printerColumns(r: ResourceType): unknown {
@@ -863,6 +894,7 @@ export class ApiServer {
       const schema = isObj(v?.schema) ? v.schema.openAPIV3Schema : undefined;
       this.crdSchemas.set(`${storageKey(t)}/${t.version}`, customListKinds(schema));
       this.crdPrinterColumns.set(`${storageKey(t)}/${t.version}`, v?.additionalPrinterColumns);
+      this.crdOpenApi.set(`${storageKey(t)}/${t.version}`, isObj(schema) ? schema : undefined);
       const scale = isObj(v?.subresources) && isObj(v.subresources.scale) ? v.subresources.scale : undefined;
       if (scale) {
         const path = (p: unknown): string[] | undefined => (typeof p === 'string' && p.startsWith('.') ? p.slice(1).split('.') : undefined);
@@ -885,6 +917,7 @@ export class ApiServer {
         this.crdSchemas.delete(`${storageKey(t)}/${t.version}`);
         this.crdScale.delete(`${storageKey(t)}/${t.version}`);
         this.crdPrinterColumns.delete(`${storageKey(t)}/${t.version}`);
+        this.crdOpenApi.delete(`${storageKey(t)}/${t.version}`);
       }
     }
   }

@@ -135,7 +135,9 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
     const ua = req.headers['user-agent'];
     const defaultManager = typeof ua === 'string' && ua !== '' ? ua.split('/')[0]! : 'unknown';
     const force = q.get('force');
+    const fieldValidation = q.get('fieldValidation') ?? undefined;
     return {
+      ...(fieldValidation ? { fieldValidation } : {}),
       dryRun: dryRun.length > 0,
       ...(fieldManager ? { fieldManager } : {}),
       defaultManager,

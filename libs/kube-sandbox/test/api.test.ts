@@ -331,3 +331,86 @@ describe('deletion', () => {
     assert.equal(api.store.list(widgets).length, 0);
   });
 });
+
+describe('custom resources with a structural schema', () => {
+  let api: ApiServer;
+  let things: ResourceType;
+  beforeEach(async () => {
+    api = server();
+    const crds = api.registry.byApiVersionKind('apiextensions.k8s.io/v1', 'CustomResourceDefinition')!;
+    api.create(
+      crds,
+      undefined,
+      {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: 'things.example.com' },
+        spec: {
+          group: 'example.com',
+          scope: 'Namespaced',
+          names: { plural: 'things', kind: 'Thing' },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: {
+                openAPIV3Schema: {
+                  type: 'object',
+                  properties: {
+                    spec: {
+                      type: 'object',
+                      required: ['size'],
+                      properties: {
+                        size: { type: 'integer', minimum: 1 },
+                        mode: { type: 'string', enum: ['fast', 'slow'], default: 'fast' },
+                        extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+                        ports: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', properties: { name: { type: 'string' }, port: { type: 'integer' } } } },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          ],
+        },
+      },
+      {},
+    );
+    await settle();
+    things = api.registry.byApiVersionKind('example.com/v1', 'Thing')!;
+  });
+
+  const thing = (spec: Record<string, unknown>): Record<string, unknown> => ({ apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 't' }, spec });
+
+  it('prunes undeclared fields, keeps preserved ones and applies schema defaults', () => {
+    const made = api.create(things, 'default', thing({ size: 2, typo: 1, extra: { anything: true } }), {});
+    assert.deepEqual(made.spec, { size: 2, mode: 'fast', extra: { anything: true } });
+  });
+
+  it('rejects undeclared fields with fieldValidation=Strict', () => {
+    const err = status(() => api.create(things, 'default', thing({ size: 2, typo: 1 }), { fieldValidation: 'Strict' }));
+    assert.equal(err.code, 400);
+    assert.match(err.message, /unknown field "spec\.typo"/);
+  });
+
+  it('reports schema violations as Invalid with field causes', () => {
+    const err = status(() => api.create(things, 'default', thing({ size: 0, mode: 'medium' }), {}));
+    assert.equal(err.code, 422);
+    assert.deepEqual(
+      err.details?.causes?.map((c) => c.field).sort(),
+      ['spec.mode', 'spec.size'],
+    );
+    const missing = status(() => api.create(things, 'default', thing({}), {}));
+    assert.equal(missing.details?.causes?.[0]?.field, 'spec.size');
+  });
+
+  it('merges lists the schema declares as maps by their keys in server-side apply', () => {
+    api.apply(things, 'default', 't', thing({ size: 1, ports: [{ name: 'a', port: 1 }] }), '', { fieldManager: 'one' });
+    const both = api.apply(things, 'default', 't', thing({ size: 1, ports: [{ name: 'b', port: 2 }] }), '', { fieldManager: 'two' }).object;
+    assert.deepEqual(
+      (both.spec as any).ports.map((p: any) => p.name),
+      ['a', 'b'],
+    );
+  });
+});

@@ -28,6 +28,7 @@ import {
   type JsonKv,
   type Tracing,
 } from '@ferry/runtime';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { kubectlPath, startNatsServer, waitUntil, type NatsServerHandle } from '@ferry/testing';
 import { loadConfig, type ApplierConfig, type StoredOperationRecord } from '../../src/index.js';
 
@@ -85,6 +86,8 @@ export class Harness {
   nc!: NatsConnection;
   bus!: EventBus;
   tracing!: Tracing;
+  /** Every span ended in this process (the tests' and the in-process appliers'). */
+  readonly spans = new InMemorySpanExporter();
   appsKv!: JsonKv<unknown>;
   operationKv!: JsonKv<StoredOperationRecord>;
   artifacts!: ArtifactStore;
@@ -103,7 +106,7 @@ export class Harness {
     this.appsKv = await openJsonKv(this.nc, names.buckets.apps);
     this.operationKv = await openJsonKv(this.nc, names.buckets.operation);
     this.artifacts = await openArtifactStore(this.nc, names.objectStore);
-    this.tracing = await startTracing({ serviceName: 'applier-test', logger });
+    this.tracing = await startTracing({ serviceName: 'applier-test', logger, spanProcessors: [new SimpleSpanProcessor(this.spans)] });
     this.bus = createEventBus({ nc: this.nc, config: { serviceName: 'differ', subjectPrefix: 'gitops', streamName: 'FERRY_EVENTS' }, logger, tracer: this.tracing.tracer });
     this.subs.push(
       this.nc.subscribe('gitops.sync.*.*', {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { EventType } from '@ferry/contracts';
 import { TRACKING_ANNOTATION } from '@ferry/kube';
-import { createMetricsRegistry, type Registry } from '@ferry/runtime';
+import { createMetricsRegistry, withSpan, type Registry } from '@ferry/runtime';
 import { kubectlPath, waitUntil } from '@ferry/testing';
 import { start, type ApplierService } from '../../src/index.js';
 import { configMap, Harness, logger, namespaceObject, revision } from './harness.js';
@@ -207,6 +207,26 @@ describe('applier service (real nats-server, sandbox cluster, kubectl)', { skip:
     const drifting = await h.kubectlGet('configmap', 'cfg', 'drifting');
     assert.equal((drifting?.['data'] as { mode: string }).mode, 'manual', 'no selfHeal: the drift stays');
     assert.equal((await h.operationKv.get('drifting'))?.value.history.length, 1);
+  });
+
+  it('traces a sync as applier.sync with one applier.apply child per resource, inside the trace of the consumed diff', async () => {
+    await h.putApp('traced', { automated: {}, syncOptions: ['CreateNamespace=true'] });
+    const key = await h.putArtifact('traced', revision(1), [configMap('one'), configMap('two')]);
+    const traceId = await withSpan(h.tracing.tracer, 'differ.compare', {}, async (span) => {
+      await h.publishDiff('traced', key, revision(1));
+      return span.spanContext().traceId;
+    });
+    await h.completed('traced', revision(1));
+    const spans = await waitUntil(() => {
+      const found = h.spans.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+      return found.some((s) => s.name === 'applier.sync') ? found : undefined;
+    }, { message: 'applier.sync span' });
+    const sync = spans.find((s) => s.name === 'applier.sync');
+    assert.equal(sync?.attributes['ferry.app'], 'traced');
+    assert.equal(sync?.attributes['ferry.revision'], revision(1));
+    const applies = spans.filter((s) => s.name === 'applier.apply');
+    assert.deepEqual(applies.map((s) => s.attributes['ferry.resource']).sort(), ['ConfigMap/traced/one', 'ConfigMap/traced/two']);
+    for (const apply of applies) assert.equal(apply.parentSpanContext?.spanId, sync?.spanContext().spanId);
   });
 
   it('trims history to revisionHistoryLimit', async () => {

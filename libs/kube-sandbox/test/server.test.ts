@@ -270,6 +270,17 @@ describe('sandbox lifecycle', () => {
     }
   });
 
+  it('ends open watches on close and refuses requests afterwards', async () => {
+    const sandbox = await startSandbox({ controllers: false });
+    const watching = watchEvents(sandbox, '/api/v1/namespaces?watch=1', 100);
+    await new Promise((r) => setTimeout(r, 50));
+    await sandbox.close();
+    const { ended, events } = await watching;
+    assert.equal(ended, true);
+    assert.equal(events.length, 4, 'the initial ADDED events arrived before close');
+    await assert.rejects(fetch(sandbox.url.replace('https://', 'http://') + '/healthz'));
+  });
+
   it('starts from npm run sandbox, prints the ready line, writes a kubeconfig and stops on SIGTERM', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sandbox-cli-'));
     try {

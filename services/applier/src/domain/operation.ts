@@ -245,8 +245,9 @@ export type DiffAction =
 
 /**
  * Decides what a diff.computed means given the operation record: a completed syncId is re-reported,
- * a Running one resumed; an automated diff compared before the diff of the latest operation is
- * stale (it was overtaken); otherwise {@link decideSync} decides.
+ * a Running one resumed; a manual request already served (another diff carrying the same intent) is
+ * ignored; an automated diff compared before the diff of the latest operation is stale (it was
+ * overtaken); otherwise {@link decideSync} decides.
  */
 export function diffAction(
   app: Application,
@@ -260,6 +261,9 @@ export function diffAction(
   const state = record?.operationState;
   if (state?.syncId === syncId && state.phase === OperationPhase.Running) {
     return { kind: 'sync', decision: diff.sync ? SyncDecision.Manual : SyncDecision.Automated, reason: 'resuming an interrupted sync', resume: true };
+  }
+  if (diff.sync && isRequestServed(record, diff.sync.requestId)) {
+    return { kind: 'ignore', reason: `manual sync request ${diff.sync.requestId} was already served` };
   }
   if (!diff.sync && record?.lastSyncDiffAt !== undefined && Date.parse(diff.comparedAt) < Date.parse(record.lastSyncDiffAt)) {
     return { kind: 'ignore', reason: 'stale comparison: a later one already started a sync' };

@@ -102,6 +102,15 @@ test('an automated diff compared before the one that started the latest sync is 
   assert.equal(diffAction(app(), { ...older, sync: { requestId: 'r', prune: false, initiatedBy: 'a' } }, record, 's-m', opts).kind, 'sync');
 });
 
+test('a second diff carrying an already served manual request does not sync again', () => {
+  const intent = { requestId: 'r1', prune: false, initiatedBy: 'alice' };
+  const first = diff({ sync: intent });
+  const op = operationFor(app(), first, 's1');
+  const record = completeOperation(startOperation(undefined, op, t0), op, succeeded(), app(), t1);
+  const second = diff({ sync: intent, reason: 'drift', comparedAt: '2026-01-01T00:00:09.000Z' });
+  assert.equal(diffAction(app(), second, record, 's2', opts).kind, 'ignore');
+});
+
 test('drift inside the self-heal interval is asked about again when the interval ends', () => {
   const healing = app({ syncPolicy: { automated: { selfHeal: true } } });
   const op = operationFor(healing, diff(), 's1');

@@ -55,7 +55,12 @@ function configMap(i: number, version: number): string {
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: `cm-${i}`, namespace: 'default', labels: { app: 'bench', shard: String(i % 10) }, annotations: { 'ferry.dev/app': 'bench' } },
+    metadata: {
+      name: `cm-${i}`,
+      namespace: 'default',
+      labels: { app: 'bench', shard: String(i % 10) },
+      annotations: { 'ferry.dev/app': 'bench' },
+    },
     data: { version: String(version), a: 'alpha', b: 'bravo', c: 'charlie' },
   });
 }
@@ -88,7 +93,12 @@ async function applyAll(count: number, version: number): Promise<number> {
 // --- warm-up (JIT, sockets) in another namespace, then server-side apply: creates, updates, no-ops.
 // The load generator shares the process (and the 2 cores) with the server: the figures are conservative.
 await pool(1000, async (i) => {
-  await call('PATCH', `/api/v1/namespaces/kube-public/configmaps/warm-${i}?fieldManager=bench`, configMap(i, 0).replace('"default"', '"kube-public"').replace(`cm-${i}`, `warm-${i}`), 'application/apply-patch+yaml');
+  await call(
+    'PATCH',
+    `/api/v1/namespaces/kube-public/configmaps/warm-${i}?fieldManager=bench`,
+    configMap(i, 0).replace('"default"', '"kube-public"').replace(`cm-${i}`, `warm-${i}`),
+    'application/apply-patch+yaml',
+  );
 });
 const applyCreatePerSec = await applyAll(APPLIES, 1);
 const applyUpdatePerSec = await applyAll(APPLIES, 2);
@@ -108,14 +118,22 @@ const selected = JSON.parse((await call('GET', '/api/v1/configmaps?labelSelector
 const selectorMs = performance.now() - selectorStarted;
 
 // --- watch fan-out
-const rv = (JSON.parse((await call('GET', '/api/v1/namespaces/default/configmaps?limit=1')).body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+const rv = (
+  JSON.parse((await call('GET', '/api/v1/namespaces/default/configmaps?limit=1')).body) as { metadata: { resourceVersion: string } }
+).metadata.resourceVersion;
 const received = new Array<number>(WATCHERS).fill(0);
 const watchAgent = new Agent({ keepAlive: false });
 const watchRequests = received.map(
   (_, w) =>
     new Promise<void>((resolve) => {
       const req = request(
-        { host: base.hostname, port: base.port, path: `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv}`, agent: watchAgent, headers: { authorization: auth } },
+        {
+          host: base.hostname,
+          port: base.port,
+          path: `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv}`,
+          agent: watchAgent,
+          headers: { authorization: auth },
+        },
         (res) => {
           let buf = '';
           res.setEncoding('utf8');
@@ -136,7 +154,12 @@ const watchRequests = received.map(
 await Promise.all(watchRequests);
 const watchStarted = performance.now();
 await pool(WATCH_CHANGES, async (i) => {
-  await call('PATCH', `/api/v1/namespaces/default/configmaps/cm-${i % APPLIES}?fieldManager=bench&force=true`, configMap(i % APPLIES, 1000 + i), 'application/apply-patch+yaml');
+  await call(
+    'PATCH',
+    `/api/v1/namespaces/default/configmaps/cm-${i % APPLIES}?fieldManager=bench&force=true`,
+    configMap(i % APPLIES, 1000 + i),
+    'application/apply-patch+yaml',
+  );
 });
 const writesDoneMs = performance.now() - watchStarted;
 while (received.some((n) => n < WATCH_CHANGES)) await new Promise((r) => setTimeout(r, 5));

@@ -7,16 +7,7 @@ import { randomUUID, randomInt } from 'node:crypto';
 import type { KubeObject, ResourceType } from './types.js';
 import { Store, type Entry } from './store.js';
 import { ResourceRegistry, apiVersionOf, splitApiVersion, storageKey, CRD_GROUP } from './resources.js';
-import {
-  StatusError,
-  StatusReason,
-  alreadyExists,
-  badRequest,
-  conflict,
-  invalid,
-  notFound,
-  unsupportedMediaType,
-} from './status-error.js';
+import { StatusError, StatusReason, alreadyExists, badRequest, conflict, invalid, notFound, unsupportedMediaType } from './status-error.js';
 import {
   changedMembers,
   fieldSetOf,
@@ -87,7 +78,16 @@ function nowIso(): string {
 
 const GENERATION_GROUPS = new Set(['apps', 'batch', 'autoscaling', 'policy', 'networking.k8s.io', CRD_GROUP]);
 const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-const SERVER_META = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'managedFields', 'selfLink'];
+const SERVER_META = [
+  'uid',
+  'resourceVersion',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'generation',
+  'managedFields',
+  'selfLink',
+];
 
 export interface ScaleInfo {
   specReplicasPath: string[];
@@ -176,7 +176,9 @@ export class ApiServer {
     if (typeof apiVersion !== 'string') throw badRequest("Object 'apiVersion' is missing in the request body");
     const { group } = splitApiVersion(apiVersion);
     if (kind !== r.kind || group !== r.group)
-      throw badRequest(`the API version in the data (${apiVersion}) does not match the expected API version (${apiVersionOf(r)}) or kind ${kind} is not ${r.kind}`);
+      throw badRequest(
+        `the API version in the data (${apiVersion}) does not match the expected API version (${apiVersionOf(r)}) or kind ${kind} is not ${r.kind}`,
+      );
     const meta = isObj(body.metadata) ? body.metadata : {};
     body.metadata = meta;
     if (r.namespaced) {
@@ -244,7 +246,17 @@ export class ApiServer {
     if (causes.length > 0) throw invalid(r.group, r.kind, meta.name, causes);
     if (this.hasGeneration(r)) meta.generation = 1;
     const manager = opts.fieldManager ?? opts.defaultManager ?? 'unknown';
-    const managed = updateManagedForWrite([], undefined, obj, this.schemaContext(r), this.scope(r, ''), manager, apiVersionOf(r), '', nowIso());
+    const managed = updateManagedForWrite(
+      [],
+      undefined,
+      obj,
+      this.schemaContext(r),
+      this.scope(r, ''),
+      manager,
+      apiVersionOf(r),
+      '',
+      nowIso(),
+    );
     this.setManaged(obj, managed);
     if (opts.dryRun) return obj;
     const entry = this.store.put(r, obj);
@@ -267,7 +279,12 @@ export class ApiServer {
     const incoming = this.checkBody(r, body, namespace, name);
     const rv = incoming.metadata.resourceVersion;
     if (rv !== undefined && rv !== '' && rv !== old.obj.metadata.resourceVersion)
-      throw conflict(r.group, r.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      throw conflict(
+        r.group,
+        r.plural,
+        name,
+        'the object has been modified; please apply your changes to the latest version and try again',
+      );
     return this.commitWrite(r, old, incoming, sub, opts);
   }
 
@@ -293,7 +310,12 @@ export class ApiServer {
       } else throw unsupportedMediaType(type);
     } catch (err) {
       if (err instanceof PatchError) {
-        if (err.unprocessable) throw new StatusError(422, StatusReason.Invalid, `the server rejected our request due to an error in our request: ${err.message}`);
+        if (err.unprocessable)
+          throw new StatusError(
+            422,
+            StatusReason.Invalid,
+            `the server rejected our request due to an error in our request: ${err.message}`,
+          );
         throw badRequest(err.message);
       }
       throw err;
@@ -302,12 +324,24 @@ export class ApiServer {
     const incoming = this.checkBody(r, patched, namespace, name);
     const rv = incoming.metadata.resourceVersion;
     if (rv !== undefined && rv !== old.obj.metadata.resourceVersion)
-      throw conflict(r.group, r.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      throw conflict(
+        r.group,
+        r.plural,
+        name,
+        'the object has been modified; please apply your changes to the latest version and try again',
+      );
     return this.commitWrite(r, old, incoming, sub, opts);
   }
 
   /** Builds the new object for a non-apply write and commits it. */
-  private commitWrite(r: ResourceType, old: Entry, incoming: KubeObject, sub: Subresource, opts: WriteOptions, managedOverride?: Managed[]): KubeObject {
+  private commitWrite(
+    r: ResourceType,
+    old: Entry,
+    incoming: KubeObject,
+    sub: Subresource,
+    opts: WriteOptions,
+    managedOverride?: Managed[],
+  ): KubeObject {
     const prev = old.obj;
     let next: KubeObject;
     // a private deep copy: patches share untouched subtrees with the stored object, and defaulting
@@ -320,7 +354,16 @@ export class ApiServer {
     } else {
       next = structuredClone({ ...incoming, apiVersion: prev.apiVersion });
       const meta = { ...next.metadata };
-      for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'name', 'namespace', 'selfLink'])
+      for (const k of [
+        'uid',
+        'creationTimestamp',
+        'deletionTimestamp',
+        'deletionGracePeriodSeconds',
+        'generation',
+        'name',
+        'namespace',
+        'selfLink',
+      ])
         if (prev.metadata[k] === undefined) delete meta[k];
         else meta[k] = prev.metadata[k];
       if (prev.metadata.deletionTimestamp) {
@@ -349,17 +392,7 @@ export class ApiServer {
     const baseManaged = sent.length > 0 && sent.every((m) => m.manager !== '') ? sent : parseManaged(prev.metadata.managedFields);
     const managed =
       managedOverride ??
-      updateManagedForWrite(
-        baseManaged,
-        prev,
-        next,
-        this.schemaContext(r),
-        this.scope(r, sub),
-        manager,
-        apiVersionOf(r),
-        sub,
-        nowIso(),
-      );
+      updateManagedForWrite(baseManaged, prev, next, this.schemaContext(r), this.scope(r, sub), manager, apiVersionOf(r), sub, nowIso());
     this.setManaged(next, managed);
     return this.commit(r, old, next, opts);
   }
@@ -401,7 +434,8 @@ export class ApiServer {
   ): { object: KubeObject; created: boolean } {
     if (sub === 'scale') throw new StatusError(415, StatusReason.UnsupportedMediaType, 'apply is not supported on the scale subresource');
     const manager = opts.fieldManager;
-    if (!manager) throw badRequest('PATCH requests with apply content type must include a fieldManager: fieldManager is required for apply requests');
+    if (!manager)
+      throw badRequest('PATCH requests with apply content type must include a fieldManager: fieldManager is required for apply requests');
     if (isObj(body) && isObj(body.metadata) && Array.isArray(body.metadata.managedFields) && body.metadata.managedFields.length > 0)
       throw badRequest('metadata.managedFields must be nil');
     const applied = this.checkBody(r, body, namespace, name);
@@ -414,7 +448,12 @@ export class ApiServer {
     }
     const rv = applied.metadata.resourceVersion;
     if (liveEntry && rv !== undefined && rv !== '' && rv !== liveEntry.obj.metadata.resourceVersion)
-      throw conflict(r.group, r.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      throw conflict(
+        r.group,
+        r.plural,
+        name,
+        'the object has been modified; please apply your changes to the latest version and try again',
+      );
     // the applied configuration, restricted to what this endpoint may set
     const appliedScoped: Record<string, unknown> = { ...applied };
     const meta = { ...applied.metadata };
@@ -481,14 +520,18 @@ export class ApiServer {
       }
     }
     const message =
-      causes.length === 1 ? `Apply failed with 1 conflict: ${lines[0]}` : `Apply failed with ${causes.length} conflicts: ${lines.join('\n')}`;
+      causes.length === 1
+        ? `Apply failed with 1 conflict: ${lines[0]}`
+        : `Apply failed with ${causes.length} conflicts: ${lines.join('\n')}`;
     return new StatusError(409, StatusReason.Conflict, message, { name, ...(r.group ? { group: r.group } : {}), kind: r.plural, causes });
   }
 
   private createApplied(r: ResourceType, obj: KubeObject, managed: Managed[], opts: WriteOptions): KubeObject {
     const meta = obj.metadata;
     if (typeof meta.name !== 'string' || meta.name === '')
-      throw invalid(r.group, r.kind, '', [{ reason: 'FieldValueRequired', message: 'Required value: name is required', field: 'metadata.name' }]);
+      throw invalid(r.group, r.kind, '', [
+        { reason: 'FieldValueRequired', message: 'Required value: name is required', field: 'metadata.name' },
+      ]);
     const next: KubeObject = structuredClone(obj);
     if (r.group === '' && r.kind === 'Namespace') next.status = { phase: 'Active' };
     next.metadata.uid = randomUUID();
@@ -505,7 +548,14 @@ export class ApiServer {
     return entry.obj;
   }
 
-  private commitApplied(r: ResourceType, old: Entry, merged: KubeObject, sub: Subresource, managed: Managed[], opts: WriteOptions): KubeObject {
+  private commitApplied(
+    r: ResourceType,
+    old: Entry,
+    merged: KubeObject,
+    sub: Subresource,
+    managed: Managed[],
+    opts: WriteOptions,
+  ): KubeObject {
     const prev = old.obj;
     // defaulting mutates: work on a copy of the merged object (merging shares untouched subtrees)
     const next: KubeObject = structuredClone(merged);
@@ -619,10 +669,18 @@ export class ApiServer {
     if (!isObj(next) || !isObj(next.spec) || typeof next.spec.replicas !== 'number')
       throw invalid('autoscaling', 'Scale', name, [{ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.replicas' }]);
     const replicas = next.spec.replicas;
-    if (replicas < 0) throw invalid('autoscaling', 'Scale', name, [{ message: `Invalid value: ${replicas}: must be greater than or equal to 0`, field: 'spec.replicas' }]);
+    if (replicas < 0)
+      throw invalid('autoscaling', 'Scale', name, [
+        { message: `Invalid value: ${replicas}: must be greater than or equal to 0`, field: 'spec.replicas' },
+      ]);
     const rv = isObj(next.metadata) ? next.metadata.resourceVersion : undefined;
     if (typeof rv === 'string' && rv !== '' && rv !== old.obj.metadata.resourceVersion)
-      throw conflict(r.group, r.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      throw conflict(
+        r.group,
+        r.plural,
+        name,
+        'the object has been modified; please apply your changes to the latest version and try again',
+      );
     const updated = structuredClone(old.obj);
     let cur: Record<string, unknown> = updated;
     for (const k of info.specReplicasPath.slice(0, -1)) {
@@ -642,9 +700,19 @@ export class ApiServer {
     const obj = entry.obj;
     const pre = opts.preconditions;
     if (pre?.uid && pre.uid !== obj.metadata.uid)
-      throw conflict(r.group, r.plural, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`);
+      throw conflict(
+        r.group,
+        r.plural,
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`,
+      );
     if (pre?.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion)
-      throw conflict(r.group, r.plural, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`);
+      throw conflict(
+        r.group,
+        r.plural,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`,
+      );
     const policy = opts.propagationPolicy ?? PropagationPolicy.Background;
     const fins = [...(obj.metadata.finalizers ?? [])];
     const hasDependents = this.store.dependentsOf(obj.metadata.uid ?? '').length > 0;
@@ -665,7 +733,8 @@ export class ApiServer {
       if (this.hasGeneration(r)) next.metadata.generation = (obj.metadata.generation ?? 0) + 1;
     }
     if (opts.dryRun) return { object: next, pending: true };
-    if (jsonEqual({ ...next, metadata: { ...next.metadata, resourceVersion: obj.metadata.resourceVersion } }, obj)) return { object: obj, pending: true };
+    if (jsonEqual({ ...next, metadata: { ...next.metadata, resourceVersion: obj.metadata.resourceVersion } }, obj))
+      return { object: obj, pending: true };
     const stored = this.store.put(r, next);
     this.afterCommit(r, obj, stored.obj);
     return { object: stored.obj, pending: true };
@@ -778,7 +847,8 @@ export class ApiServer {
         continue;
       }
       const contents = this.store.inNamespace(ns);
-      for (const { entry } of contents) if (!entry.obj.metadata.deletionTimestamp) this.deleteByUid(entry.obj.metadata.uid!, PropagationPolicy.Background);
+      for (const { entry } of contents)
+        if (!entry.obj.metadata.deletionTimestamp) this.deleteByUid(entry.obj.metadata.uid!, PropagationPolicy.Background);
       if (this.store.inNamespace(ns).length === 0) {
         this.terminating.delete(ns);
         this.internalUpdate(this.namespaceResource(), nsEntry, (o) => {
@@ -858,15 +928,20 @@ export class ApiServer {
     const established = conditions.some((c) => isObj(c) && c.type === 'Established' && c.status === 'True');
     const spec = crd.spec as Record<string, unknown>;
     const storage = (Array.isArray(spec.versions) ? spec.versions : []).find((v) => isObj(v) && v.storage === true) as
-      | Record<string, unknown>
-      | undefined;
+      Record<string, unknown> | undefined;
     if (established && jsonEqual(status.acceptedNames, spec.names)) return;
     const now = nowIso();
     const newStatus = {
       acceptedNames: spec.names,
       conditions: [
         { type: 'NamesAccepted', status: 'True', lastTransitionTime: now, reason: 'NoConflicts', message: 'no conflicts found' },
-        { type: 'Established', status: 'True', lastTransitionTime: now, reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' },
+        {
+          type: 'Established',
+          status: 'True',
+          lastTransitionTime: now,
+          reason: 'InitialNamesAccepted',
+          message: 'the initial names have been accepted',
+        },
       ],
       storedVersions: storage ? [String(storage.name)] : [],
     };

@@ -108,12 +108,16 @@ export function validateCustom(obj: Record<string, unknown>, schema: Schema | un
       });
     }
     if (typeof value === 'number') {
-      if (typeof s.minimum === 'number' && value < s.minimum) bad(path, value, `${path} in body should be greater than or equal to ${s.minimum}`);
-      if (typeof s.maximum === 'number' && value > s.maximum) bad(path, value, `${path} in body should be less than or equal to ${s.maximum}`);
+      if (typeof s.minimum === 'number' && value < s.minimum)
+        bad(path, value, `${path} in body should be greater than or equal to ${s.minimum}`);
+      if (typeof s.maximum === 'number' && value > s.maximum)
+        bad(path, value, `${path} in body should be less than or equal to ${s.maximum}`);
     }
     if (typeof value === 'string') {
-      if (typeof s.minLength === 'number' && value.length < s.minLength) bad(path, value, `${path} in body should be at least ${s.minLength} chars long`);
-      if (typeof s.maxLength === 'number' && value.length > s.maxLength) bad(path, value, `${path} in body may not be longer than ${s.maxLength}`);
+      if (typeof s.minLength === 'number' && value.length < s.minLength)
+        bad(path, value, `${path} in body should be at least ${s.minLength} chars long`);
+      if (typeof s.maxLength === 'number' && value.length > s.maxLength)
+        bad(path, value, `${path} in body may not be longer than ${s.maxLength}`);
       if (typeof s.pattern === 'string') {
         let re: RegExp | undefined;
         try {
@@ -125,14 +129,17 @@ export function validateCustom(obj: Record<string, unknown>, schema: Schema | un
       }
     }
     if (Array.isArray(value)) {
-      if (typeof s.minItems === 'number' && value.length < s.minItems) bad(path, value, `${path} in body should have at least ${s.minItems} items`);
-      if (typeof s.maxItems === 'number' && value.length > s.maxItems) bad(path, value, `${path} in body should have at most ${s.maxItems} items`);
+      if (typeof s.minItems === 'number' && value.length < s.minItems)
+        bad(path, value, `${path} in body should have at least ${s.minItems} items`);
+      if (typeof s.maxItems === 'number' && value.length > s.maxItems)
+        bad(path, value, `${path} in body should have at most ${s.maxItems} items`);
       if (isObj(s.items)) value.forEach((item, i) => check(item, s.items as Schema, `${path}[${i}]`, false));
       return;
     }
     if (isObj(value)) {
       for (const r of Array.isArray(s.required) ? s.required : []) {
-        if (value[String(r)] === undefined) causes.push({ reason: 'FieldValueRequired', field: path ? `${path}.${String(r)}` : String(r), message: 'Required value' });
+        if (value[String(r)] === undefined)
+          causes.push({ reason: 'FieldValueRequired', field: path ? `${path}.${String(r)}` : String(r), message: 'Required value' });
       }
       const p = props(s);
       const ap = additional(s);

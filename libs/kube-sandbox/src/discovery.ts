@@ -4,7 +4,17 @@ import type { ResourceType } from './types.js';
 import type { ResourceRegistry } from './resources.js';
 import { apiVersionOf } from './resources.js';
 
-const ALL_CATEGORY = new Set(['pods', 'services', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs', 'cronjobs', 'horizontalpodautoscalers']);
+const ALL_CATEGORY = new Set([
+  'pods',
+  'services',
+  'deployments',
+  'replicasets',
+  'statefulsets',
+  'daemonsets',
+  'jobs',
+  'cronjobs',
+  'horizontalpodautoscalers',
+]);
 
 export function versionInfo(): Record<string, string> {
   return {
@@ -59,7 +69,13 @@ export function apiResourceList(registry: ResourceRegistry, group: string, versi
       ...(categories ? { categories: [...categories] } : {}),
     });
     if (r.subresources.status)
-      resources.push({ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] });
+      resources.push({
+        name: `${r.plural}/status`,
+        singularName: '',
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: ['get', 'patch', 'update'],
+      });
     if (r.subresources.scale)
       resources.push({
         name: `${r.plural}/scale`,
@@ -125,7 +141,10 @@ export function openApiDocument(registry: ResourceRegistry, pathKey: string): Re
   if (rs.length === 0) return undefined;
   const paths: Record<string, unknown> = {};
   const schemas: Record<string, unknown> = {
-    'io.k8s.apimachinery.pkg.apis.meta.v1.Patch': { type: 'object', description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.' },
+    'io.k8s.apimachinery.pkg.apis.meta.v1.Patch': {
+      type: 'object',
+      description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.',
+    },
     'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta': { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
     'io.k8s.apimachinery.pkg.apis.meta.v1.Status': { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
     'io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions': { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
@@ -150,7 +169,12 @@ export function openApiDocument(registry: ResourceRegistry, pathKey: string): Re
     };
     schemas[`${schemaName(r)}List`] = {
       type: 'object',
-      properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, items: { type: 'array', items: ref }, metadata: { type: 'object' } },
+      properties: {
+        apiVersion: { type: 'string' },
+        kind: { type: 'string' },
+        items: { type: 'array', items: ref },
+        metadata: { type: 'object' },
+      },
     };
     const op = (action: string, verb: string, body: boolean, extraParams: Record<string, unknown>[] = []): Record<string, unknown> => ({
       operationId: `${verb}${r.kind}`,
@@ -162,9 +186,17 @@ export function openApiDocument(registry: ResourceRegistry, pathKey: string): Re
             requestBody: {
               content: Object.fromEntries(
                 (action === 'patch'
-                  ? ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']
+                  ? [
+                      'application/apply-patch+yaml',
+                      'application/json-patch+json',
+                      'application/merge-patch+json',
+                      'application/strategic-merge-patch+json',
+                    ]
                   : ['*/*']
-                ).map((ct) => [ct, { schema: action === 'patch' ? { $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch' } : ref }]),
+                ).map((ct) => [
+                  ct,
+                  { schema: action === 'patch' ? { $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch' } : ref },
+                ]),
               ),
               required: true,
             },
@@ -176,7 +208,10 @@ export function openApiDocument(registry: ResourceRegistry, pathKey: string): Re
     const writeParams = [
       QUERY('dryRun', 'When present, indicates that modifications should not be persisted.'),
       QUERY('fieldManager', 'fieldManager is a name associated with the actor or entity that is making these changes.'),
-      QUERY('fieldValidation', 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.'),
+      QUERY(
+        'fieldValidation',
+        'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.',
+      ),
     ];
     const patchParams = [...writeParams, { name: 'force', in: 'query', schema: { type: 'boolean', uniqueItems: true } }];
     const nsParam = { name: 'namespace', in: 'path', required: true, schema: { type: 'string', uniqueItems: true } };
@@ -206,8 +241,14 @@ export function openApiDocument(registry: ResourceRegistry, pathKey: string): Re
     if (r.subresources.scale)
       paths[`${base}/{name}/scale`] = {
         get: { ...op('get', 'read', false), 'x-kubernetes-group-version-kind': { group: 'autoscaling', version: 'v1', kind: 'Scale' } },
-        put: { ...op('put', 'replace', true, writeParams), 'x-kubernetes-group-version-kind': { group: 'autoscaling', version: 'v1', kind: 'Scale' } },
-        patch: { ...op('patch', 'patch', true, patchParams), 'x-kubernetes-group-version-kind': { group: 'autoscaling', version: 'v1', kind: 'Scale' } },
+        put: {
+          ...op('put', 'replace', true, writeParams),
+          'x-kubernetes-group-version-kind': { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+        },
+        patch: {
+          ...op('patch', 'patch', true, patchParams),
+          'x-kubernetes-group-version-kind': { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+        },
         parameters: [nameParam, ...common],
       };
   }

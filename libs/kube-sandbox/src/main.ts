@@ -26,7 +26,9 @@ async function main(): Promise<number> {
     return 2;
   }
   if (values.help) {
-    process.stdout.write('usage: sandbox --port <port> --kubeconfig <file> [--state <file>] [--rollout-ms <ms>] [--progress-deadline-scale-ms <ms>] [--token <token>]\n');
+    process.stdout.write(
+      'usage: sandbox --port <port> --kubeconfig <file> [--state <file>] [--rollout-ms <ms>] [--progress-deadline-scale-ms <ms>] [--token <token>]\n',
+    );
     return 0;
   }
   const port = Number(values.port);

@@ -167,7 +167,8 @@ function smpValue(target: unknown, patch: unknown, ctx: SchemaContext, path: str
       if (k.startsWith('$deleteFromPrimitiveList/')) {
         const field = k.slice('$deleteFromPrimitiveList/'.length);
         const cur = base[field];
-        if (Array.isArray(cur) && Array.isArray(v)) base[field] = cur.filter((x) => !v.some((d) => JSON.stringify(d) === JSON.stringify(x)));
+        if (Array.isArray(cur) && Array.isArray(v))
+          base[field] = cur.filter((x) => !v.some((d) => JSON.stringify(d) === JSON.stringify(x)));
         continue;
       }
       if (v === null) {

@@ -43,9 +43,17 @@ const ObjectMeta: Schema = {
 };
 const LabelSelector: Schema = {
   1: f('matchLabels', 'map'),
-  2: msg('matchExpressions', () => ({ 1: f('key', 'string'), 2: f('operator', 'string'), 3: f('values', 'string', { repeated: true }) }), { repeated: true }),
+  2: msg('matchExpressions', () => ({ 1: f('key', 'string'), 2: f('operator', 'string'), 3: f('values', 'string', { repeated: true }) }), {
+    repeated: true,
+  }),
 };
-const ContainerPort: Schema = { 1: f('name', 'string'), 2: f('hostPort', 'int'), 3: f('containerPort', 'int'), 4: f('protocol', 'string'), 5: f('hostIP', 'string') };
+const ContainerPort: Schema = {
+  1: f('name', 'string'),
+  2: f('hostPort', 'int'),
+  3: f('containerPort', 'int'),
+  4: f('protocol', 'string'),
+  5: f('hostIP', 'string'),
+};
 const EnvVar: Schema = { 1: f('name', 'string'), 2: f('value', 'string') };
 const Container: Schema = {
   1: f('name', 'string'),
@@ -80,7 +88,10 @@ const DeploymentSpec: Schema = {
   1: f('replicas', 'int', { keepZero: true }),
   2: msg('selector', () => LabelSelector),
   3: msg('template', () => PodTemplateSpec),
-  4: msg('strategy', () => ({ 1: f('type', 'string'), 2: msg('rollingUpdate', () => ({ 1: f('maxUnavailable', 'intorstring'), 2: f('maxSurge', 'intorstring') })) })),
+  4: msg('strategy', () => ({
+    1: f('type', 'string'),
+    2: msg('rollingUpdate', () => ({ 1: f('maxUnavailable', 'intorstring'), 2: f('maxSurge', 'intorstring') })),
+  })),
   5: f('minReadySeconds', 'int'),
   6: f('revisionHistoryLimit', 'int', { keepZero: true }),
   7: f('paused', 'bool'),
@@ -97,7 +108,13 @@ const JobSpec: Schema = {
   8: f('ttlSecondsAfterFinished', 'int', { keepZero: true }),
   10: f('suspend', 'bool', { keepZero: true }),
 };
-const ServicePort: Schema = { 1: f('name', 'string'), 2: f('protocol', 'string'), 3: f('port', 'int'), 4: f('targetPort', 'intorstring'), 5: f('nodePort', 'int') };
+const ServicePort: Schema = {
+  1: f('name', 'string'),
+  2: f('protocol', 'string'),
+  3: f('port', 'int'),
+  4: f('targetPort', 'intorstring'),
+  5: f('nodePort', 'int'),
+};
 const ServiceSpec: Schema = {
   1: msg('ports', () => ServicePort, { repeated: true }),
   2: f('selector', 'map'),
@@ -122,7 +139,12 @@ const KINDS: Record<string, Schema> = {
   'v1/Namespace': withMeta({ 1: f('finalizers', 'string', { repeated: true }) }),
   'v1/DeleteOptions': DeleteOptions,
   'meta.k8s.io/v1/DeleteOptions': DeleteOptions,
-  'v1/ConfigMap': { 1: msg('metadata', () => ObjectMeta), 2: f('data', 'map'), 3: f('binaryData', 'bytesmap'), 4: f('immutable', 'bool', { keepZero: true }) },
+  'v1/ConfigMap': {
+    1: msg('metadata', () => ObjectMeta),
+    2: f('data', 'map'),
+    3: f('binaryData', 'bytesmap'),
+    4: f('immutable', 'bool', { keepZero: true }),
+  },
   'v1/Secret': {
     1: msg('metadata', () => ObjectMeta),
     2: f('data', 'bytesmap'),
@@ -215,7 +237,11 @@ function decodeMap(buf: Buffer, valueAs: 'string' | 'bytes' | 'quantity'): [stri
     if (num === 1 && Buffer.isBuffer(v)) key = v.toString('utf8');
     if (num === 2 && Buffer.isBuffer(v)) {
       if (valueAs === 'bytes') value = v.toString('base64');
-      else if (valueAs === 'quantity') value = fields(v).find(([n]) => n === 1)?.[2]?.toString() ?? '';
+      else if (valueAs === 'quantity')
+        value =
+          fields(v)
+            .find(([n]) => n === 1)?.[2]
+            ?.toString() ?? '';
       else value = v.toString('utf8');
     }
   }

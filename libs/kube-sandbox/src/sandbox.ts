@@ -130,7 +130,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (!api.store.get(nsType, undefined, name))
       api.create(nsType, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: 'kube-apiserver' });
 
-  const handler = createHttpHandler(api, { token: config.token, watchTimeoutMs: config.watchTimeoutMs, bookmarkIntervalMs: 5_000, maxBodyBytes: 3 * 1024 * 1024 });
+  const handler = createHttpHandler(api, {
+    token: config.token,
+    watchTimeoutMs: config.watchTimeoutMs,
+    bookmarkIntervalMs: 5_000,
+    maxBodyBytes: 3 * 1024 * 1024,
+  });
   // One port serves HTTPS (kubectl sends tokens only over TLS) and plain HTTP (curl, quick probes):
   // the first byte of a connection tells a TLS ClientHello (0x16) from an HTTP request.
   const tls = selfSignedCertificate();
@@ -179,7 +184,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   let controllers: Controllers | undefined;
   if (config.controllers)
-    controllers = startControllers(createControllerApi(api), { rolloutMs: config.rolloutMs, progressDeadlineScaleMs: config.progressDeadlineScaleMs });
+    controllers = startControllers(createControllerApi(api), {
+      rolloutMs: config.rolloutMs,
+      progressDeadlineScaleMs: config.progressDeadlineScaleMs,
+    });
 
   let closing: Promise<void> | undefined;
   const sandbox: Sandbox & { [internal]: SandboxInternals } = {

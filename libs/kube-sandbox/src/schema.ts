@@ -66,7 +66,18 @@ export function listKind(ctx: SchemaContext, path: readonly string[]): ListKind 
   }
 }
 
-const ALWAYS_MAPS = new Set(['labels', 'annotations', 'matchLabels', 'nodeSelector', 'limits', 'requests', 'capacity', 'allocatable', 'hard', 'used']);
+const ALWAYS_MAPS = new Set([
+  'labels',
+  'annotations',
+  'matchLabels',
+  'nodeSelector',
+  'limits',
+  'requests',
+  'capacity',
+  'allocatable',
+  'hard',
+  'used',
+]);
 const TOP_MAPS = new Set(['data', 'binaryData', 'stringData']);
 
 /** True when the object at `path` is a map (its own membership "." is tracked), not a struct. */
@@ -76,7 +87,8 @@ export function isMapField(ctx: SchemaContext, path: readonly string[]): boolean
   if (path.length === 1 && TOP_MAPS.has(name)) return true;
   if (!ctx.builtin) return false;
   if (ALWAYS_MAPS.has(name)) return true;
-  if (name === 'selector' && path.length === 2 && path[0] === 'spec' && (ctx.kind === 'Service' || ctx.kind === 'ReplicationController')) return true;
+  if (name === 'selector' && path.length === 2 && path[0] === 'spec' && (ctx.kind === 'Service' || ctx.kind === 'ReplicationController'))
+    return true;
   return false;
 }
 

@@ -12,10 +12,12 @@ const KEY_RE = /^([a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?\/)?[a-zA-Z0-9]([-a-zA-
 const VALUE_RE = /^(([a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?)?)$/;
 
 function checkKey(key: string, text: string): void {
-  if (!KEY_RE.test(key) || key.length > 317) throw badRequest(`unable to parse requirement: invalid label key "${key}" in selector "${text}"`);
+  if (!KEY_RE.test(key) || key.length > 317)
+    throw badRequest(`unable to parse requirement: invalid label key "${key}" in selector "${text}"`);
 }
 function checkValue(value: string, text: string): void {
-  if (!VALUE_RE.test(value) || value.length > 63) throw badRequest(`unable to parse requirement: invalid label value "${value}" in selector "${text}"`);
+  if (!VALUE_RE.test(value) || value.length > 63)
+    throw badRequest(`unable to parse requirement: invalid label value "${value}" in selector "${text}"`);
 }
 
 /** Splits on commas that are not inside parentheses. */
@@ -149,7 +151,15 @@ export interface FieldRequirement {
 
 /** Fields every kind supports, plus the per-kind extras a real server allows. */
 const extraFields: Record<string, string[]> = {
-  Pod: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+  Pod: [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'status.phase',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ],
   Event: [
     'involvedObject.kind',
     'involvedObject.namespace',

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject, ResourceType } from './types.js';
-import { ApiServer, PatchType, PropagationPolicy, type DeleteOptions, type Subresource, type WriteOptions } from './api.js';
+import { PatchType, PropagationPolicy, type ApiServer, type DeleteOptions, type Subresource, type WriteOptions } from './api.js';
 import { StatusError, StatusReason, badRequest, methodNotAllowed, gone } from './status-error.js';
 import { entryJson, type Entry, type HistoryEvent } from './store.js';
 import { apiVersionOf, storageKey } from './resources.js';
@@ -43,7 +43,9 @@ function writeStatus(res: ServerResponse, err: StatusError): void {
 }
 
 function notFoundResource(): StatusError {
-  return new StatusError(404, StatusReason.NotFound, NOT_FOUND_MESSAGE, { causes: [{ reason: 'UnexpectedServerResponse', message: '404 page not found' }] });
+  return new StatusError(404, StatusReason.NotFound, NOT_FOUND_MESSAGE, {
+    causes: [{ reason: 'UnexpectedServerResponse', message: '404 page not found' }],
+  });
 }
 
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
@@ -69,9 +71,15 @@ function decode(raw: Buffer, contentType: string): unknown {
     try {
       return decodeKubernetesProtobuf(raw);
     } catch (err) {
-      throw new StatusError(415, StatusReason.UnsupportedMediaType, `the body of the request could not be decoded: ${(err as Error).message}`, undefined, {
-        cause: err,
-      });
+      throw new StatusError(
+        415,
+        StatusReason.UnsupportedMediaType,
+        `the body of the request could not be decoded: ${(err as Error).message}`,
+        undefined,
+        {
+          cause: err,
+        },
+      );
     }
   }
   if (contentType.includes('cbor'))
@@ -87,7 +95,9 @@ function decode(raw: Buffer, contentType: string): unknown {
     if (contentType.includes('yaml') && !trimmed.startsWith('{')) return parseYaml(text);
     return JSON.parse(text);
   } catch (err) {
-    throw new StatusError(400, StatusReason.BadRequest, `the request body could not be decoded: ${(err as Error).message}`, undefined, { cause: err });
+    throw new StatusError(400, StatusReason.BadRequest, `the request body could not be decoded: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
   }
 }
 
@@ -123,9 +133,25 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
     if (rest[0] === 'namespaces' && rest.length >= 3) {
       const r = api.registry.byGroupVersionPlural(gv.group, gv.version, rest[2]!);
       if (r?.namespaced)
-        return { group: gv.group, version: gv.version, namespace: rest[1], plural: rest[2]!, name: rest[3], sub: rest.slice(4).join('/'), watchPath };
+        return {
+          group: gv.group,
+          version: gv.version,
+          namespace: rest[1],
+          plural: rest[2]!,
+          name: rest[3],
+          sub: rest.slice(4).join('/'),
+          watchPath,
+        };
     }
-    return { group: gv.group, version: gv.version, namespace: undefined, plural: rest[0]!, name: rest[1], sub: rest.slice(2).join('/'), watchPath };
+    return {
+      group: gv.group,
+      version: gv.version,
+      namespace: undefined,
+      plural: rest[0]!,
+      name: rest[1],
+      sub: rest.slice(2).join('/'),
+      watchPath,
+    };
   }
 
   function writeOptions(q: URLSearchParams, req: IncomingMessage): WriteOptions {
@@ -216,7 +242,14 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
     writeJson(res, 200, body);
   }
 
-  function watch(req: IncomingMessage, res: ServerResponse, r: ResourceType, namespace: string | undefined, q: URLSearchParams, table: boolean): void {
+  function watch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    r: ResourceType,
+    namespace: string | undefined,
+    q: URLSearchParams,
+    table: boolean,
+  ): void {
     const labels = parseLabelSelector(q.get('labelSelector') ?? '');
     const fields = parseFieldSelector(q.get('fieldSelector') ?? '', r.kind);
     const rvParam = q.get('resourceVersion') ?? '';
@@ -346,10 +379,15 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
       }
       if (method === 'DELETE') {
         const raw = await readBody(req, options.maxBodyBytes);
-        const opts = deleteOptions(q, raw.toString('utf8').trim() ? decode(raw, String(req.headers['content-type'] ?? 'application/json')) : undefined);
+        const opts = deleteOptions(
+          q,
+          raw.toString('utf8').trim() ? decode(raw, String(req.headers['content-type'] ?? 'application/json')) : undefined,
+        );
         const labels = parseLabelSelector(q.get('labelSelector') ?? '');
         const fields = parseFieldSelector(q.get('fieldSelector') ?? '', r.kind);
-        const selected = api.store.list(r, ns).filter((e: Entry) => matchesLabels(labels, e.obj.metadata.labels) && matchesFields(fields, e.obj));
+        const selected = api.store
+          .list(r, ns)
+          .filter((e: Entry) => matchesLabels(labels, e.obj.metadata.labels) && matchesFields(fields, e.obj));
         const deleted = api.deleteCollection(r, selected, opts);
         const body = `{"kind":"${r.kind}List","apiVersion":"${apiVersionOf(r)}","metadata":{"resourceVersion":"${api.store.resourceVersion}"},"items":[${deleted
           .map((o) => serialise(o, r))
@@ -368,7 +406,8 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
       case 'GET': {
         if (sub === 'scale') return writeJson(res, 200, JSON.stringify(api.getScale(r, ns, name)));
         const found = api.get(r, ns, name);
-        if (table && sub === '') return writeJson(res, 200, JSON.stringify(renderTable(r, [found], found.metadata.resourceVersion ?? '', api.printerColumns(r))));
+        if (table && sub === '')
+          return writeJson(res, 200, JSON.stringify(renderTable(r, [found], found.metadata.resourceVersion ?? '', api.printerColumns(r))));
         return writeJson(res, 200, serialise(found, r));
       }
       case 'PUT': {
@@ -378,7 +417,9 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
         return writeJson(res, 200, serialise(api.update(r, ns, name, body, sub as Subresource, opts), r));
       }
       case 'PATCH': {
-        const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim();
+        const ct = String(req.headers['content-type'] ?? '')
+          .split(';')[0]!
+          .trim();
         if (!(Object.values(PatchType) as string[]).includes(ct))
           throw new StatusError(
             415,
@@ -387,7 +428,8 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
           );
         const body = decode(await readBody(req, options.maxBodyBytes), ct);
         const opts = writeOptions(q, req);
-        if (sub === 'scale') return writeJson(res, 200, JSON.stringify(api.writeScale(r, ns, name, { patchType: ct as PatchType, patch: body }, opts)));
+        if (sub === 'scale')
+          return writeJson(res, 200, JSON.stringify(api.writeScale(r, ns, name, { patchType: ct as PatchType, patch: body }, opts)));
         if (ct === PatchType.Apply) {
           const { object, created } = api.apply(r, ns, name, body, sub as Subresource, opts);
           return writeJson(res, created ? 201 : 200, serialise(object, r));
@@ -397,7 +439,10 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
       case 'DELETE': {
         if (sub !== '') throw methodNotAllowed('the server does not allow this method on the requested resource');
         const raw = await readBody(req, options.maxBodyBytes);
-        const opts = deleteOptions(q, raw.toString('utf8').trim() ? decode(raw, String(req.headers['content-type'] ?? 'application/json')) : undefined);
+        const opts = deleteOptions(
+          q,
+          raw.toString('utf8').trim() ? decode(raw, String(req.headers['content-type'] ?? 'application/json')) : undefined,
+        );
         const { object, pending } = api.delete(r, ns, name, opts);
         return writeJson(res, pending ? 202 : 200, serialise(object, r));
       }
@@ -452,7 +497,11 @@ export function createHttpHandler(api: ApiServer, options: HttpHandlerOptions): 
     handle(req, res) {
       route(req, res).catch((err: unknown) => {
         if (err instanceof StatusError) return writeStatus(res, err);
-        const status = new StatusError(500, StatusReason.InternalError, `Internal error occurred: ${(err as Error)?.message ?? String(err)}`);
+        const status = new StatusError(
+          500,
+          StatusReason.InternalError,
+          `Internal error occurred: ${(err as Error)?.message ?? String(err)}`,
+        );
         writeStatus(res, status);
       });
     },

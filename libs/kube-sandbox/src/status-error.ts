@@ -98,12 +98,12 @@ export function alreadyExists(group: string, plural: string, name: string): Stat
 }
 
 export function conflict(group: string, plural: string, name: string, why: string, causes?: StatusCause[]): StatusError {
-  return new StatusError(
-    409,
-    StatusReason.Conflict,
-    `Operation cannot be fulfilled on ${qualified(group, plural)} "${name}": ${why}`,
-    { name, ...(group ? { group } : {}), kind: plural, ...(causes ? { causes } : {}) },
-  );
+  return new StatusError(409, StatusReason.Conflict, `Operation cannot be fulfilled on ${qualified(group, plural)} "${name}": ${why}`, {
+    name,
+    ...(group ? { group } : {}),
+    kind: plural,
+    ...(causes ? { causes } : {}),
+  });
 }
 
 export function invalid(group: string, kind: string, name: string, causes: StatusCause[]): StatusError {

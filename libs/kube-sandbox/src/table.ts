@@ -56,7 +56,8 @@ function podStatus(o: KubeObject): string {
   for (const c of arr(status.initContainerStatuses)) {
     const st = obj(c.state);
     if (obj(st.terminated).exitCode === 0) continue;
-    if (st.waiting && typeof obj(st.waiting).reason === 'string' && obj(st.waiting).reason !== 'PodInitializing') return `Init:${String(obj(st.waiting).reason)}`;
+    if (st.waiting && typeof obj(st.waiting).reason === 'string' && obj(st.waiting).reason !== 'PodInitializing')
+      return `Init:${String(obj(st.waiting).reason)}`;
     if (st.terminated) return `Init:${String(obj(st.terminated).reason ?? 'Error')}`;
   }
   for (const c of arr(status.containerStatuses)) {
@@ -135,7 +136,9 @@ const BUILTIN: Record<string, Column[]> = {
       return typeof ext === 'string' ? ext : obj(o.spec).type === 'LoadBalancer' ? '<pending>' : '<none>';
     }),
     col('Port(s)', (o) => {
-      const ports = arr(obj(o.spec).ports).map((p) => `${String(p.port)}${p.nodePort ? `:${String(p.nodePort)}` : ''}/${String(p.protocol ?? 'TCP')}`);
+      const ports = arr(obj(o.spec).ports).map(
+        (p) => `${String(p.port)}${p.nodePort ? `:${String(p.nodePort)}` : ''}/${String(p.protocol ?? 'TCP')}`,
+      );
       return ports.length > 0 ? ports.join(',') : '<none>';
     }),
     age,
@@ -149,7 +152,9 @@ const BUILTIN: Record<string, Column[]> = {
     col('Status', (o) => obj(o.status).phase ?? 'Pending'),
     col('Volume', (o) => obj(o.spec).volumeName ?? ''),
     col('Capacity', (o) => obj(obj(o.status).capacity).storage ?? ''),
-    col('Access Modes', (o) => (Array.isArray(obj(o.spec).accessModes) ? (obj(o.spec).accessModes as string[]).map((m) => m.replace(/[a-z]/g, '')).join(',') : '')),
+    col('Access Modes', (o) =>
+      Array.isArray(obj(o.spec).accessModes) ? (obj(o.spec).accessModes as string[]).map((m) => m.replace(/[a-z]/g, '')).join(',') : '',
+    ),
     col('StorageClass', (o) => obj(o.spec).storageClassName ?? '<unset>'),
     age,
   ],
@@ -173,8 +178,18 @@ const BUILTIN: Record<string, Column[]> = {
   'networking.k8s.io/Ingress': [
     name,
     col('Class', (o) => obj(o.spec).ingressClassName ?? '<none>'),
-    col('Hosts', (o) => arr(obj(o.spec).rules).map((r) => r.host ?? '*').join(',') || '*'),
-    col('Address', (o) => arr(obj(obj(o.status).loadBalancer).ingress).map((i) => i.ip ?? i.hostname).join(',')),
+    col(
+      'Hosts',
+      (o) =>
+        arr(obj(o.spec).rules)
+          .map((r) => r.host ?? '*')
+          .join(',') || '*',
+    ),
+    col('Address', (o) =>
+      arr(obj(obj(o.status).loadBalancer).ingress)
+        .map((i) => i.ip ?? i.hostname)
+        .join(','),
+    ),
     age,
   ],
   'autoscaling/HorizontalPodAutoscaler': [
@@ -224,7 +239,13 @@ function customColumns(printerColumns: unknown): Column[] | undefined {
 }
 
 /** The Table for `objects` of resource `r`; `printerColumns` comes from a CRD version. */
-export function renderTable(r: ResourceType, objects: KubeObject[], resourceVersion: string, printerColumns?: unknown, extraMeta?: Obj): Obj {
+export function renderTable(
+  r: ResourceType,
+  objects: KubeObject[],
+  resourceVersion: string,
+  printerColumns?: unknown,
+  extraMeta?: Obj,
+): Obj {
   const cols = customColumns(printerColumns) ?? BUILTIN[`${r.group}/${r.kind}`] ?? [name, age];
   const now = Date.now();
   return {

@@ -50,9 +50,11 @@ function validateLabels(labels: unknown, field: string, causes: StatusCause[]): 
     const name = slash >= 0 ? k.slice(slash + 1) : k;
     const prefix = slash >= 0 ? k.slice(0, slash) : '';
     if (!LABEL_KEY_NAME.test(name) || name.length > 63 || (prefix && !SUBDOMAIN.test(prefix)))
-      causes.push(invalidValue(field, k, 'name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\''));
+      causes.push(invalidValue(field, k, "name part must consist of alphanumeric characters, '-', '_' or '.'"));
     if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v))
-      causes.push(invalidValue(`${field}`, v, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'"));
+      causes.push(
+        invalidValue(`${field}`, v, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'"),
+      );
   }
 }
 
@@ -83,7 +85,8 @@ function validateContainers(list: unknown, field: string, causes: StatusCause[],
       return;
     }
     if (typeof c.name !== 'string' || c.name === '') causes.push(required(`${field}[${i}].name`));
-    else if (names.has(c.name)) causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: "${c.name}"`, field: `${field}[${i}].name` });
+    else if (names.has(c.name))
+      causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: "${c.name}"`, field: `${field}[${i}].name` });
     else names.add(c.name);
     if (typeof c.image !== 'string' || c.image === '') causes.push(required(`${field}[${i}].image`));
   });
@@ -113,12 +116,14 @@ export function validateObject(r: ResourceType, obj: KubeObject, old: KubeObject
     for (const f of ['data'] as const) {
       const d = obj[f];
       if (d !== undefined && !isObj(d)) causes.push(invalidValue(f, d, 'must be a map of strings'));
-      else if (isObj(d)) for (const [k, v] of Object.entries(d)) if (typeof v !== 'string') causes.push(invalidValue(`${f}[${k}]`, v, 'must be a string'));
+      else if (isObj(d))
+        for (const [k, v] of Object.entries(d)) if (typeof v !== 'string') causes.push(invalidValue(`${f}[${k}]`, v, 'must be a string'));
     }
   }
   if (r.group === '' && r.kind === 'Secret' && isObj(obj.data)) {
     for (const [k, v] of Object.entries(obj.data))
-      if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) causes.push(invalidValue(`data[${k}]`, '<secret>', 'must be base64 encoded'));
+      if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v))
+        causes.push(invalidValue(`data[${k}]`, '<secret>', 'must be base64 encoded'));
   }
   if (r.group === '' && r.kind === 'Pod') validatePodSpec(spec, 'spec', causes);
   if (r.group === 'apps' && WORKLOADS.has(r.kind)) {
@@ -156,7 +161,8 @@ export function validateObject(r: ResourceType, obj: KubeObject, old: KubeObject
     if (Array.isArray(ports))
       ports.forEach((p, i) => {
         if (!isObj(p) || typeof p.port !== 'number') causes.push(required(`spec.ports[${i}].port`));
-        else if (p.port < 1 || p.port > 65535) causes.push(invalidValue(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
+        else if (p.port < 1 || p.port > 65535)
+          causes.push(invalidValue(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
       });
   }
   if (r.group === 'apiextensions.k8s.io' && r.kind === 'CustomResourceDefinition') validateCrd(obj, causes);
@@ -174,7 +180,11 @@ function validateCrd(obj: KubeObject, causes: StatusCause[]): void {
   if (!names || typeof names.plural !== 'string' || names.plural === '') causes.push(required('spec.names.plural'));
   if (!names || typeof names.kind !== 'string' || names.kind === '') causes.push(required('spec.names.kind'));
   if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster')
-    causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(spec.scope)}: supported values: "Cluster", "Namespaced"`, field: 'spec.scope' });
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: ${JSON.stringify(spec.scope)}: supported values: "Cluster", "Namespaced"`,
+      field: 'spec.scope',
+    });
   if (names && typeof names.plural === 'string' && typeof spec.group === 'string' && obj.metadata.name !== `${names.plural}.${spec.group}`)
     causes.push(invalidValue('metadata.name', obj.metadata.name, 'must be spec.names.plural+"."+spec.group'));
   const versions = spec.versions;

@@ -92,7 +92,12 @@ describe('server-side apply', () => {
   });
 
   it('removes fields the manager stops applying, unless another manager owns them', () => {
-    const cm = (data: Record<string, string>): Record<string, unknown> => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' }, data });
+    const cm = (data: Record<string, string>): Record<string, unknown> => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c', namespace: 'default' },
+      data,
+    });
     api.apply(configmaps, 'default', 'c', cm({ a: '1', b: '2', shared: 's' }), '', { fieldManager: 'one' });
     api.apply(configmaps, 'default', 'c', cm({ shared: 's' }), '', { fieldManager: 'two' });
     const after = api.apply(configmaps, 'default', 'c', cm({ a: '1' }), '', { fieldManager: 'one' }).object;
@@ -134,7 +139,13 @@ describe('server-side apply', () => {
 
   it('conflicts with fields an Update manager changed, naming its API version', () => {
     api.apply(deployments, 'default', 'web', deployment(), '', { fieldManager: 'ferry' });
-    api.writeScale(deployments, 'default', 'web', { patchType: PatchType.Merge, patch: { spec: { replicas: 4 } } }, { fieldManager: 'kubectl-scale' });
+    api.writeScale(
+      deployments,
+      'default',
+      'web',
+      { patchType: PatchType.Merge, patch: { spec: { replicas: 4 } } },
+      { fieldManager: 'kubectl-scale' },
+    );
     const err = status(() => api.apply(deployments, 'default', 'web', deployment(), '', { fieldManager: 'ferry' }));
     assert.match(err.message, /conflict with "kubectl-scale" using apps\/v1/);
     // applying without the field leaves the scaled value alone
@@ -149,7 +160,9 @@ describe('server-side apply', () => {
     const obj = api.apply(deployments, 'default', 'web', body, '', { fieldManager: 'ferry' }).object;
     assert.equal(obj.status, undefined);
     const err = status(() =>
-      api.apply(deployments, 'default', 'web', { ...deployment(), metadata: { name: 'web', managedFields: [{ manager: 'x' }] } }, '', { fieldManager: 'ferry' }),
+      api.apply(deployments, 'default', 'web', { ...deployment(), metadata: { name: 'web', managedFields: [{ manager: 'x' }] } }, '', {
+        fieldManager: 'ferry',
+      }),
     );
     assert.equal(err.code, 400);
   });
@@ -161,7 +174,9 @@ describe('server-side apply', () => {
   });
 
   it('rejects an apply into a missing namespace as NotFound naming the namespace', () => {
-    const err = status(() => api.apply(configmaps, 'nowhere', 'c', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }, '', { fieldManager: 'x' }));
+    const err = status(() =>
+      api.apply(configmaps, 'nowhere', 'c', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }, '', { fieldManager: 'x' }),
+    );
     assert.equal(err.code, 404);
     assert.equal(err.message, 'namespaces "nowhere" not found');
   });
@@ -181,11 +196,17 @@ describe('writes', () => {
     const made = api.create(configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'gen-' } }, {});
     assert.match(made.metadata.name!, /^gen-[a-z0-9]{5}$/);
     api.create(configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, {});
-    assert.equal(status(() => api.create(configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, {})).reason, 'AlreadyExists');
+    assert.equal(
+      status(() => api.create(configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, {})).reason,
+      'AlreadyExists',
+    );
     const missing = status(() => api.create(configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} }, {}));
     assert.equal(missing.reason, 'Invalid');
     assert.equal(missing.details?.causes?.[0]?.field, 'metadata.name');
-    assert.equal(status(() => api.create(configmaps, 'default', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'y' } }, {})).code, 400);
+    assert.equal(
+      status(() => api.create(configmaps, 'default', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'y' } }, {})).code,
+      400,
+    );
   });
 
   it('validates workloads with field causes', () => {
@@ -194,10 +215,10 @@ describe('writes', () => {
     delete (bad.spec as any).template.spec.containers[0].image;
     const err = status(() => api.create(deployments, 'default', bad, {}));
     assert.equal(err.code, 422);
-    assert.deepEqual(
-      err.details?.causes?.map((c) => c.field).sort(),
-      ['spec.template.metadata.labels', 'spec.template.spec.containers[0].image'],
-    );
+    assert.deepEqual(err.details?.causes?.map((c) => c.field).sort(), [
+      'spec.template.metadata.labels',
+      'spec.template.spec.containers[0].image',
+    ]);
   });
 
   it('rejects an update with a stale resourceVersion as Conflict', () => {
@@ -211,7 +232,20 @@ describe('writes', () => {
   it('leaves stored state untouched when a patch fails', () => {
     api.create(configmaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: '1' } }, {});
     const before = JSON.stringify(api.get(configmaps, 'default', 'x'));
-    const err = status(() => api.patch(configmaps, 'default', 'x', PatchType.Json, [{ op: 'add', path: '/data/b', value: '2' }, { op: 'test', path: '/data/a', value: 'nope' }], '', {}));
+    const err = status(() =>
+      api.patch(
+        configmaps,
+        'default',
+        'x',
+        PatchType.Json,
+        [
+          { op: 'add', path: '/data/b', value: '2' },
+          { op: 'test', path: '/data/a', value: 'nope' },
+        ],
+        '',
+        {},
+      ),
+    );
     assert.equal(err.code, 422);
     assert.equal(status(() => api.patch(configmaps, 'default', 'x', PatchType.Merge, { data: { a: 5 } }, '', {})).code, 422);
     assert.equal(JSON.stringify(api.get(configmaps, 'default', 'x')), before);
@@ -220,7 +254,14 @@ describe('writes', () => {
   it('keeps status out of main writes and spec out of status writes', () => {
     const made = api.create(deployments, 'default', { ...deployment(), status: { replicas: 7 } }, {});
     assert.equal(made.status, undefined);
-    const withStatus = api.update(deployments, 'default', 'web', { ...made, spec: { ...(made.spec as object), replicas: 9 }, status: { replicas: 1 } }, 'status', {});
+    const withStatus = api.update(
+      deployments,
+      'default',
+      'web',
+      { ...made, spec: { ...(made.spec as object), replicas: 9 }, status: { replicas: 1 } },
+      'status',
+      {},
+    );
     assert.equal((withStatus.spec as any).replicas, 2);
     assert.equal((withStatus.status as any).replicas, 1);
     assert.equal(withStatus.metadata.generation, 1);
@@ -246,7 +287,14 @@ function crd(): Record<string, unknown> {
       group: 'example.com',
       scope: 'Namespaced',
       names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-      versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } } }],
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
+        },
+      ],
     },
   };
 }
@@ -291,7 +339,9 @@ describe('deletion', () => {
 
   it('deletes dependents first with Foreground propagation', async () => {
     const owner = cm('owner');
-    cm('child', 'default', { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid!, blockOwnerDeletion: true }] });
+    cm('child', 'default', {
+      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid!, blockOwnerDeletion: true }],
+    });
     const res = api.delete(configmaps, 'default', 'owner', { propagationPolicy: 'Foreground' });
     assert.equal(res.pending, true);
     assert.deepEqual(res.object.metadata.finalizers, ['foregroundDeletion']);
@@ -365,7 +415,12 @@ describe('custom resources with a structural schema', () => {
                         size: { type: 'integer', minimum: 1 },
                         mode: { type: 'string', enum: ['fast', 'slow'], default: 'fast' },
                         extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-                        ports: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', properties: { name: { type: 'string' }, port: { type: 'integer' } } } },
+                        ports: {
+                          type: 'array',
+                          'x-kubernetes-list-type': 'map',
+                          'x-kubernetes-list-map-keys': ['name'],
+                          items: { type: 'object', properties: { name: { type: 'string' }, port: { type: 'integer' } } },
+                        },
                       },
                     },
                   },
@@ -381,7 +436,12 @@ describe('custom resources with a structural schema', () => {
     things = api.registry.byApiVersionKind('example.com/v1', 'Thing')!;
   });
 
-  const thing = (spec: Record<string, unknown>): Record<string, unknown> => ({ apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 't' }, spec });
+  const thing = (spec: Record<string, unknown>): Record<string, unknown> => ({
+    apiVersion: 'example.com/v1',
+    kind: 'Thing',
+    metadata: { name: 't' },
+    spec,
+  });
 
   it('prunes undeclared fields, keeps preserved ones and applies schema defaults', () => {
     const made = api.create(things, 'default', thing({ size: 2, typo: 1, extra: { anything: true } }), {});
@@ -397,10 +457,7 @@ describe('custom resources with a structural schema', () => {
   it('reports schema violations as Invalid with field causes', () => {
     const err = status(() => api.create(things, 'default', thing({ size: 0, mode: 'medium' }), {}));
     assert.equal(err.code, 422);
-    assert.deepEqual(
-      err.details?.causes?.map((c) => c.field).sort(),
-      ['spec.mode', 'spec.size'],
-    );
+    assert.deepEqual(err.details?.causes?.map((c) => c.field).sort(), ['spec.mode', 'spec.size']);
     const missing = status(() => api.create(things, 'default', thing({}), {}));
     assert.equal(missing.details?.causes?.[0]?.field, 'spec.size');
   });

@@ -78,7 +78,14 @@ describe('@kubernetes/client-node 1.4.0 against the sandbox', () => {
       objects.patch({ ...spec, data: { a: 'other' } }, undefined, undefined, 'someone-else', false, PatchStrategy.ServerSideApply),
       (err: unknown) => err instanceof ApiException && err.code === 409,
     );
-    const forced = await objects.patch({ ...spec, data: { a: 'other' } }, undefined, undefined, 'someone-else', true, PatchStrategy.ServerSideApply);
+    const forced = await objects.patch(
+      { ...spec, data: { a: 'other' } },
+      undefined,
+      undefined,
+      'someone-else',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
     assert.equal((forced as V1ConfigMap).data?.a, 'other');
   });
 

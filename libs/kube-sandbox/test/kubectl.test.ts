@@ -100,7 +100,7 @@ describe('kubectl 1.32 against the sandbox', { skip: hasKubectl ? false : `kubec
         ['--kubeconfig', sandbox.kubeconfigPath, '--cache-dir', cacheDir, '--request-timeout=20s', ...args],
         { timeout: 30_000 },
         (err, stdout, stderr) => {
-          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
           resolve({ code, stdout, stderr });
         },
       );

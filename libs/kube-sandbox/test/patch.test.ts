@@ -32,9 +32,18 @@ describe('JSON patch', () => {
 
   it('fails on a failed test or a missing path without touching the input', () => {
     const target = { a: 1 };
-    assert.throws(() => jsonPatch(target, [{ op: 'test', path: '/a', value: 2 }]), (e: unknown) => e instanceof PatchError && e.unprocessable);
-    assert.throws(() => jsonPatch(target, [{ op: 'remove', path: '/nope' }]), (e: unknown) => e instanceof PatchError && e.unprocessable);
-    assert.throws(() => jsonPatch(target, { op: 'add' }), (e: unknown) => e instanceof PatchError && !e.unprocessable);
+    assert.throws(
+      () => jsonPatch(target, [{ op: 'test', path: '/a', value: 2 }]),
+      (e: unknown) => e instanceof PatchError && e.unprocessable,
+    );
+    assert.throws(
+      () => jsonPatch(target, [{ op: 'remove', path: '/nope' }]),
+      (e: unknown) => e instanceof PatchError && e.unprocessable,
+    );
+    assert.throws(
+      () => jsonPatch(target, { op: 'add' }),
+      (e: unknown) => e instanceof PatchError && !e.unprocessable,
+    );
     assert.deepEqual(target, { a: 1 });
   });
 });
@@ -45,7 +54,13 @@ describe('strategic merge patch', () => {
       template: {
         spec: {
           containers: [
-            { name: 'app', image: 'app:1', env: [{ name: 'A', value: '1' }], ports: [{ containerPort: 80 }], volumeMounts: [{ mountPath: '/a', name: 'a' }] },
+            {
+              name: 'app',
+              image: 'app:1',
+              env: [{ name: 'A', value: '1' }],
+              ports: [{ containerPort: 80 }],
+              volumeMounts: [{ mountPath: '/a', name: 'a' }],
+            },
             { name: 'sidecar', image: 'side:1' },
           ],
           volumes: [{ name: 'a', emptyDir: {} }],
@@ -115,7 +130,10 @@ describe('strategic merge patch', () => {
 
   it('replaces a map with $patch: replace and honours $retainKeys and $deleteFromPrimitiveList', () => {
     const out = strategicMergePatch(
-      { metadata: { labels: { a: '1', b: '2' }, finalizers: ['x', 'y'] }, spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } } } },
+      {
+        metadata: { labels: { a: '1', b: '2' }, finalizers: ['x', 'y'] },
+        spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } } },
+      },
       {
         metadata: { labels: { $patch: 'replace', c: '3' }, '$deleteFromPrimitiveList/finalizers': ['x'] },
         spec: { strategy: { $retainKeys: ['type'], type: 'Recreate', rollingUpdate: null } },

@@ -14,7 +14,13 @@ interface Res {
 
 function client(sandbox: Sandbox) {
   const base = sandbox.url.replace('https://', 'http://'); // the same port answers plain HTTP
-  return async function call(method: string, path: string, body?: unknown, contentType = 'application/json', token = sandbox.token): Promise<Res> {
+  return async function call(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+    token = sandbox.token,
+  ): Promise<Res> {
     const res = await fetch(base + path, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
@@ -96,7 +102,12 @@ describe('the sandbox HTTP API', () => {
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',
       metadata: { name: 'gadgets.example.org' },
-      spec: { group: 'example.org', scope: 'Cluster', names: { plural: 'gadgets', kind: 'Gadget' }, versions: [{ name: 'v1alpha1', served: true, storage: true }] },
+      spec: {
+        group: 'example.org',
+        scope: 'Cluster',
+        names: { plural: 'gadgets', kind: 'Gadget' },
+        versions: [{ name: 'v1alpha1', served: true, storage: true }],
+      },
     });
     assert.equal(created.status, 201);
     const groups = (await call('GET', '/apis')).body.groups.map((g: any) => g.name);
@@ -112,7 +123,11 @@ describe('the sandbox HTTP API', () => {
     const patch = doc.paths['/apis/example.org/v1alpha1/gadgets/{name}'].patch;
     assert.deepEqual(patch['x-kubernetes-group-version-kind'], { group: 'example.org', version: 'v1alpha1', kind: 'Gadget' });
     assert.ok(patch.parameters.some((p: any) => p.name === 'fieldValidation'));
-    const obj = await call('POST', '/apis/example.org/v1alpha1/gadgets', { apiVersion: 'example.org/v1alpha1', kind: 'Gadget', metadata: { name: 'g' } });
+    const obj = await call('POST', '/apis/example.org/v1alpha1/gadgets', {
+      apiVersion: 'example.org/v1alpha1',
+      kind: 'Gadget',
+      metadata: { name: 'g' },
+    });
     assert.equal(obj.status, 201);
   });
 
@@ -142,7 +157,12 @@ describe('the sandbox HTTP API', () => {
   it('creates from YAML, applies YAML, and does nothing on dryRun=All', async () => {
     const yaml = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  a: "1"\n';
     assert.equal((await call('POST', '/api/v1/namespaces/default/configmaps', yaml, 'application/yaml')).status, 201);
-    const dry = await call('PATCH', '/api/v1/namespaces/default/configmaps/from-yaml?fieldManager=t&force=true&dryRun=All', yaml.replace('"1"', '"2"'), 'application/apply-patch+yaml');
+    const dry = await call(
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/from-yaml?fieldManager=t&force=true&dryRun=All',
+      yaml.replace('"1"', '"2"'),
+      'application/apply-patch+yaml',
+    );
     assert.equal(dry.status, 200);
     assert.equal(dry.body.data.a, '2');
     assert.equal((await call('GET', '/api/v1/namespaces/default/configmaps/from-yaml')).body.data.a, '1');
@@ -155,7 +175,8 @@ describe('the sandbox HTTP API', () => {
   });
 
   it('pages lists with limit and continue, and filters by label and field selectors', async () => {
-    for (let i = 0; i < 5; i++) await call('POST', '/api/v1/namespaces/kube-public/configmaps', cm(`page-${i}`, { n: String(i), group: i % 2 ? 'odd' : 'even' }));
+    for (let i = 0; i < 5; i++)
+      await call('POST', '/api/v1/namespaces/kube-public/configmaps', cm(`page-${i}`, { n: String(i), group: i % 2 ? 'odd' : 'even' }));
     const names: string[] = [];
     let cont = '';
     let pages = 0;
@@ -183,15 +204,28 @@ describe('the sandbox HTTP API', () => {
   it('watches from a resourceVersion, with selector transitions, bookmarks and 410 for expired versions', async () => {
     const start = (await call('GET', '/api/v1/namespaces/default/configmaps')).body.metadata.resourceVersion;
     await call('POST', '/api/v1/namespaces/default/configmaps', cm('w1', { watched: 'yes' }));
-    await call('PATCH', '/api/v1/namespaces/default/configmaps/w1', { metadata: { labels: { watched: 'no' } } }, 'application/merge-patch+json');
+    await call(
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/w1',
+      { metadata: { labels: { watched: 'no' } } },
+      'application/merge-patch+json',
+    );
     await call('DELETE', '/api/v1/namespaces/default/configmaps/w1');
-    const { events } = await watchEvents(sandbox, `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${start}&labelSelector=watched%3Dyes`, 2);
+    const { events } = await watchEvents(
+      sandbox,
+      `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${start}&labelSelector=watched%3Dyes`,
+      2,
+    );
     assert.deepEqual(
       events.map((e) => `${e.type} ${e.object.metadata.name}`),
       ['ADDED w1', 'DELETED w1'],
       'a label change out of the selector is a DELETED event',
     );
-    const timed = await watchEvents(sandbox, `/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dnone`, 100);
+    const timed = await watchEvents(
+      sandbox,
+      `/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dnone`,
+      100,
+    );
     assert.equal(timed.ended, true, 'the server ends the watch after timeoutSeconds');
     // the history keeps 16 events: 20 more changes push `start` out of it
     for (let i = 0; i < 20; i++) await call('POST', '/api/v1/namespaces/default/configmaps', cm(`churn-${i}`));
@@ -201,7 +235,7 @@ describe('the sandbox HTTP API', () => {
     assert.equal(expired.events[0].object.reason, 'Expired');
   });
 
-  it('renders a meta.k8s.io Table when asked, with a CRD\'s printer columns', async () => {
+  it("renders a meta.k8s.io Table when asked, with a CRD's printer columns", async () => {
     await call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',
@@ -210,10 +244,22 @@ describe('the sandbox HTTP API', () => {
         group: 'example.org',
         scope: 'Namespaced',
         names: { plural: 'boxes', kind: 'Box' },
-        versions: [{ name: 'v1', served: true, storage: true, additionalPrinterColumns: [{ name: 'Size', type: 'integer', jsonPath: '.spec.size' }] }],
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            additionalPrinterColumns: [{ name: 'Size', type: 'integer', jsonPath: '.spec.size' }],
+          },
+        ],
       },
     });
-    await call('POST', '/apis/example.org/v1/namespaces/default/boxes', { apiVersion: 'example.org/v1', kind: 'Box', metadata: { name: 'b' }, spec: { size: 7 } });
+    await call('POST', '/apis/example.org/v1/namespaces/default/boxes', {
+      apiVersion: 'example.org/v1',
+      kind: 'Box',
+      metadata: { name: 'b' },
+      spec: { size: 7 },
+    });
     const res = await fetch(sandbox.url.replace('https://', 'http://') + '/apis/example.org/v1/namespaces/default/boxes', {
       headers: { authorization: `Bearer ${sandbox.token}`, accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' },
     });
@@ -285,11 +331,15 @@ describe('sandbox lifecycle', () => {
     const dir = await mkdtemp(join(tmpdir(), 'sandbox-cli-'));
     try {
       const kubeconfig = join(dir, 'kubeconfig');
-      const child = spawn(process.execPath, ['--import', 'tsx', 'libs/kube-sandbox/src/main.ts', '--port', '0', '--kubeconfig', kubeconfig], {
-        cwd: new URL('../../..', import.meta.url).pathname,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')),
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'libs/kube-sandbox/src/main.ts', '--port', '0', '--kubeconfig', kubeconfig],
+        {
+          cwd: new URL('../../..', import.meta.url).pathname,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')),
+        },
+      );
       const line = await new Promise<string>((resolve, reject) => {
         let out = '';
         child.stdout.on('data', (c: Buffer) => {

@@ -234,7 +234,9 @@ async function run(): Promise<void> {
     }),
   );
   const scrapeAll = async (): Promise<Record<string, Map<string, HistogramTotals>>> =>
-    Object.fromEntries(await Promise.all(SERVICES.map(async (name) => [name, await scrapeHistograms(`http://127.0.0.1:${ports[name]}`)] as const)));
+    Object.fromEntries(
+      await Promise.all(SERVICES.map(async (name) => [name, await scrapeHistograms(`http://127.0.0.1:${ports[name]}`)] as const)),
+    );
   for (const s of services) {
     cleanups.push({ name: s.name, run: () => s.stop('SIGTERM', 10_000) });
     sampler.add(s.name, s.pid);
@@ -253,21 +255,37 @@ async function run(): Promise<void> {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  const isType = <K extends EventType>(seen: SeenEvent, type: K, app: string): seen is SeenEvent & { event: CloudEvent<EventPayloads[K]> } =>
-    seen.event.type === type && seen.event.subject === app;
+  const isType = <K extends EventType>(
+    seen: SeenEvent,
+    type: K,
+    app: string,
+  ): seen is SeenEvent & { event: CloudEvent<EventPayloads[K]> } => seen.event.type === type && seen.event.subject === app;
 
   /** Waits for Healthy at `revision` with no further health.changed of `app` for SETTLE_MS; returns the arrival of that Healthy. */
-  async function settledHealthy(app: string, revision: string, from: number, timeoutMs: number): Promise<{ at: number; transitions: string[] }> {
+  async function settledHealthy(
+    app: string,
+    revision: string,
+    from: number,
+    timeoutMs: number,
+  ): Promise<{ at: number; transitions: string[] }> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const healthEvents = events.events.slice(from).filter((s) => isType(s, EventType.HealthChanged, app));
       const last = healthEvents.at(-1);
       const lastData = last?.event.data as EventPayloads[typeof EventType.HealthChanged] | undefined;
       if (last && lastData?.status === 'Healthy' && lastData.revision === revision && performance.now() - last.at >= SETTLE_MS) {
-        return { at: last.at, transitions: healthEvents.map((s) => `${(s.event.data as { status: string }).status}@${String((s.event.data as { revision?: string }).revision ?? '').slice(0, 7)}`) };
+        return {
+          at: last.at,
+          transitions: healthEvents.map(
+            (s) =>
+              `${(s.event.data as { status: string }).status}@${String((s.event.data as { revision?: string }).revision ?? '').slice(0, 7)}`,
+          ),
+        };
       }
       if (performance.now() > deadline) {
-        throw new Error(`timed out waiting for ${app} Healthy at ${revision.slice(0, 7)} (health events: ${healthEvents.map((s) => JSON.stringify(s.event.data)).join(', ')})`);
+        throw new Error(
+          `timed out waiting for ${app} Healthy at ${revision.slice(0, 7)} (health events: ${healthEvents.map((s) => JSON.stringify(s.event.data)).join(', ')})`,
+        );
       }
       await sleep(50);
     }
@@ -285,7 +303,12 @@ async function run(): Promise<void> {
     const from = events.events.length;
     const head = await repo.head();
     await api('PUT', '/api/v1/applications/latency', application('latency', repo.url, 'k8s', 'latency'));
-    await events.waitFor((s) => isType(s, EventType.SyncSucceeded, 'latency') && s.event.data.revision === head, 60_000, 'the first sync of latency', from);
+    await events.waitFor(
+      (s) => isType(s, EventType.SyncSucceeded, 'latency') && s.event.data.revision === head,
+      60_000,
+      'the first sync of latency',
+      from,
+    );
     await settledHealthy('latency', head, from, 60_000);
     progress('latency app synced and healthy (warm-up done)');
   }
@@ -316,12 +339,16 @@ async function run(): Promise<void> {
       healthy: round(healthy.at - t0),
     };
     samples.push({ revision, stages, healthTransitions: healthy.transitions });
-    progress(`commit ${i}/${COMMITS}: applied ${stages.syncSucceeded} ms, healthy ${stages.healthy} ms (${healthy.transitions.join(' → ')})`);
+    progress(
+      `commit ${i}/${COMMITS}: applied ${stages.syncSucceeded} ms, healthy ${stages.healthy} ms (${healthy.transitions.join(' → ')})`,
+    );
   }
   const appliedMs = samples.map((s) => s.stages.syncSucceeded as number);
   const healthyMs = samples.map((s) => s.stages.healthy as number);
   const stageNames = ['refreshRequested', 'revisionDetected', 'diffComputed', 'syncStarted', 'syncSucceeded', 'healthy'] as const;
-  const stageP50 = Object.fromEntries(stageNames.map((n) => [n, round(percentile(samples.map((s) => s.stages[n] ?? Number.NaN).filter(Number.isFinite), 50))]));
+  const stageP50 = Object.fromEntries(
+    stageNames.map((n) => [n, round(percentile(samples.map((s) => s.stages[n] ?? Number.NaN).filter(Number.isFinite), 50))]),
+  );
   const deltas: Record<string, number> = {};
   for (let k = 1; k < stageNames.length; k++) {
     const a = stageNames[k - 1] as (typeof stageNames)[number];
@@ -332,7 +359,8 @@ async function run(): Promise<void> {
   result['commitToApplied'] = { p50Ms: round(percentile(appliedMs, 50)), p95Ms: round(percentile(appliedMs, 95)), samples: appliedMs };
   result['commitToHealthy'] = { p50Ms: round(percentile(healthyMs, 50)), p95Ms: round(percentile(healthyMs, 95)), samples: healthyMs };
   result['stages'] = {
-    description: 'ms after t0 (just before POST /refresh) at which each event arrived on core NATS, p50 over the commits; deltas are p50 of per-commit differences',
+    description:
+      'ms after t0 (just before POST /refresh) at which each event arrived on core NATS, p50 over the commits; deltas are p50 of per-commit differences',
     sinceT0P50Ms: stageP50,
     deltaP50Ms: deltas,
     perCommit: samples.map((s) => ({ revision: s.revision.slice(0, 12), ...s.stages, health: s.healthTransitions.join(' → ') })),
@@ -416,7 +444,11 @@ async function run(): Promise<void> {
         const i = nextApp++;
         const name = appName(i);
         (track.get(name) as AppTrack).putAt = performance.now();
-        await api('PUT', `/api/v1/applications/${name}`, application(name, fleet.url, `apps/${name}`, `fleet-${String(i).padStart(3, '0')}`));
+        await api(
+          'PUT',
+          `/api/v1/applications/${name}`,
+          application(name, fleet.url, `apps/${name}`, `fleet-${String(i).padStart(3, '0')}`),
+        );
       }
     }),
   );
@@ -430,14 +462,20 @@ async function run(): Promise<void> {
       if (t.syncSucceeded !== undefined) counts.synced++;
       if (t.health === 'Healthy') counts.healthy++;
     }
-    progress(`  detected ${counts.detected}, compared ${counts.diff}, sync.succeeded ${counts.synced}, Healthy ${counts.healthy}, Synced+Healthy ${ready}/${APPS}`);
+    progress(
+      `  detected ${counts.detected}, compared ${counts.diff}, sync.succeeded ${counts.synced}, Healthy ${counts.healthy}, Synced+Healthy ${ready}/${APPS}`,
+    );
   }, 2000);
   progressTimer.unref();
   const scaleDeadline = Math.max(10_000, TIMEOUT_MS - (performance.now() - benchStart) - 20_000);
   let scaleError: string | undefined;
-  await Promise.race([allReady, sleep(scaleDeadline).then(() => (scaleError = `not all apps Synced and Healthy within ${round(scaleDeadline)} ms`))]);
+  await Promise.race([
+    allReady,
+    sleep(scaleDeadline).then(() => (scaleError = `not all apps Synced and Healthy within ${round(scaleDeadline)} ms`)),
+  ]);
   const eventsReadyMs = readyAt === undefined ? undefined : round(readyAt - scaleT0);
-  if (eventsReadyMs !== undefined) progress(`all ${APPS} apps Synced and Healthy by events after ${eventsReadyMs} ms; confirming through the api`);
+  if (eventsReadyMs !== undefined)
+    progress(`all ${APPS} apps Synced and Healthy by events after ${eventsReadyMs} ms; confirming through the api`);
 
   let apiConfirmedMs: number | undefined;
   if (!scaleError) {
@@ -445,7 +483,11 @@ async function run(): Promise<void> {
     for (;;) {
       const list = await api<{ items: ApiApp[] }>('GET', '/api/v1/applications');
       const good = list.items.filter(
-        (a) => wanted.has(a.metadata.name) && a.status?.sync?.status === 'Synced' && a.status.health?.status === 'Healthy' && a.status.sync.revision === fleetHead,
+        (a) =>
+          wanted.has(a.metadata.name) &&
+          a.status?.sync?.status === 'Synced' &&
+          a.status.health?.status === 'Healthy' &&
+          a.status.sync.revision === fleetHead,
       ).length;
       if (good === APPS) {
         apiConfirmedMs = round(performance.now() - scaleT0);
@@ -464,7 +506,9 @@ async function run(): Promise<void> {
   const scaleMetrics = await scrapeAll();
 
   const since = (pick: (t: AppTrack) => number | undefined): number[] =>
-    [...track.values()].map((t) => (pick(t) !== undefined && t.putAt !== undefined ? (pick(t) as number) - t.putAt : Number.NaN)).filter(Number.isFinite);
+    [...track.values()]
+      .map((t) => (pick(t) !== undefined && t.putAt !== undefined ? (pick(t) as number) - t.putAt : Number.NaN))
+      .filter(Number.isFinite);
   const perProcess = (figures: Record<string, ProcessFigures>, key: keyof ProcessFigures): Record<string, number> =>
     Object.fromEntries(Object.entries(figures).map(([name, f]) => [name, f[key]]));
   const peakRss: Record<string, number> = Object.fromEntries(
@@ -498,19 +542,36 @@ async function run(): Promise<void> {
   const maxServiceRss = Math.max(...servicePeaks);
   const met = {
     commitToAppliedP50Ms: appliedP50 < TARGETS.commitToAppliedP50Ms,
-    registrationToSyncedHealthyMs: eventsReadyMs !== undefined && apiConfirmedMs !== undefined && eventsReadyMs < TARGETS.registrationToSyncedHealthyMs,
+    registrationToSyncedHealthyMs:
+      eventsReadyMs !== undefined && apiConfirmedMs !== undefined && eventsReadyMs < TARGETS.registrationToSyncedHealthyMs,
     peakRssMiBPerService: maxServiceRss < TARGETS.peakRssMiBPerService,
   };
   result['targets'] = {
     commitToAppliedP50Ms: { target: TARGETS.commitToAppliedP50Ms, value: appliedP50, met: met.commitToAppliedP50Ms },
-    registrationToSyncedHealthyMs: { target: TARGETS.registrationToSyncedHealthyMs, value: eventsReadyMs ?? null, met: met.registrationToSyncedHealthyMs },
-    peakRssMiBPerService: { target: TARGETS.peakRssMiBPerService, value: maxServiceRss, met: met.peakRssMiBPerService, note: 'the six services; nats and sandbox are reported, not judged' },
+    registrationToSyncedHealthyMs: {
+      target: TARGETS.registrationToSyncedHealthyMs,
+      value: eventsReadyMs ?? null,
+      met: met.registrationToSyncedHealthyMs,
+    },
+    peakRssMiBPerService: {
+      target: TARGETS.peakRssMiBPerService,
+      value: maxServiceRss,
+      met: met.peakRssMiBPerService,
+      note: 'the six services; nats and sandbox are reported, not judged',
+    },
     met: met.commitToAppliedP50Ms && met.registrationToSyncedHealthyMs && met.peakRssMiBPerService,
   };
 }
 
 async function main(): Promise<number> {
-  result['config'] = { commits: COMMITS, apps: APPS, rolloutMs: ROLLOUT_MS, settleMs: SETTLE_MS, logLevel: LOG_LEVEL, timeoutMs: TIMEOUT_MS };
+  result['config'] = {
+    commits: COMMITS,
+    apps: APPS,
+    rolloutMs: ROLLOUT_MS,
+    settleMs: SETTLE_MS,
+    logLevel: LOG_LEVEL,
+    timeoutMs: TIMEOUT_MS,
+  };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`global timeout of ${TIMEOUT_MS} ms reached`)), TIMEOUT_MS);

@@ -28,7 +28,10 @@ export function parseHistograms(text: string): Map<string, HistogramTotals> {
 }
 
 /** count and mean of `after - before` per series, for series with new observations. */
-export function summariseHistograms(after: Map<string, HistogramTotals>, before = new Map<string, HistogramTotals>()): Record<string, HistogramSummary> {
+export function summariseHistograms(
+  after: Map<string, HistogramTotals>,
+  before = new Map<string, HistogramTotals>(),
+): Record<string, HistogramSummary> {
   const out: Record<string, HistogramSummary> = {};
   for (const [key, a] of after) {
     const b = before.get(key) ?? { sum: 0, count: 0 };

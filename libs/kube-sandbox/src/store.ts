@@ -42,6 +42,18 @@ export function objectKey(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
 }
 
+/** Index of the first key >= `key` in a sorted array. */
+export function lowerBound(keys: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 class Bucket {
   readonly map = new Map<string, Entry>();
   private sorted: string[] | undefined;
@@ -104,10 +116,11 @@ export class Store {
     const b = this.buckets.get(storageKey(r));
     if (!b) return [];
     const out: Entry[] = [];
+    const keys = b.keys();
     if (namespace && r.namespaced) {
       const prefix = `${namespace}/`;
-      for (const k of b.keys()) if (k.startsWith(prefix)) out.push(b.map.get(k)!);
-    } else for (const k of b.keys()) out.push(b.map.get(k)!);
+      for (let i = lowerBound(keys, prefix); i < keys.length && keys[i]!.startsWith(prefix); i++) out.push(b.map.get(keys[i]!)!);
+    } else for (const k of keys) out.push(b.map.get(k)!);
     return out;
   }
 

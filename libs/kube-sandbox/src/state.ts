@@ -46,12 +46,16 @@ export class StateWriter {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
+  /** Grows with the cost of a snapshot so that a large, busy store is not serialised back to back. */
+  private delayMs: number;
 
   constructor(
     private readonly path: string,
     private readonly api: () => ApiServer,
     private readonly debounceMs: number,
-  ) {}
+  ) {
+    this.delayMs = debounceMs;
+  }
 
   markDirty(): void {
     this.dirty = true;
@@ -59,7 +63,7 @@ export class StateWriter {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush().catch(() => undefined);
-    }, this.debounceMs);
+    }, this.delayMs);
     this.timer.unref();
   }
 
@@ -70,7 +74,9 @@ export class StateWriter {
     }
     if (!this.dirty) return this.writing;
     this.dirty = false;
+    const started = performance.now();
     const text = snapshot(this.api());
+    this.delayMs = Math.max(this.debounceMs, Math.round((performance.now() - started) * 10));
     this.writing = this.writing.then(async () => {
       const tmp = `${this.path}.${process.pid}.tmp`;
       await writeFile(tmp, text);

@@ -316,6 +316,18 @@ describe('sandbox lifecycle', () => {
     }
   });
 
+  it('ends every watch after watchTimeoutMs, as a server whose watch times out', async () => {
+    const sandbox = await startSandbox({ controllers: false, watchTimeoutMs: 200 });
+    try {
+      const started = Date.now();
+      const { ended } = await watchEvents(sandbox, '/api/v1/namespaces?watch=1', 100);
+      assert.equal(ended, true);
+      assert.ok(Date.now() - started >= 150);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
   it('ends open watches on close and refuses requests afterwards', async () => {
     const sandbox = await startSandbox({ controllers: false });
     const watching = watchEvents(sandbox, '/api/v1/namespaces?watch=1', 100);

@@ -98,7 +98,9 @@ export class Harness {
   private seq = 0;
 
   async start(): Promise<void> {
-    [this.nats, this.sandbox] = await Promise.all([startNatsServer(), startSandbox({ rolloutMs: 50 })]);
+    // One retry: the sandbox's random certificate serial is occasionally not valid DER ("illegal padding").
+    const sandbox = (): Promise<Sandbox> => startSandbox({ rolloutMs: 50 });
+    [this.nats, this.sandbox] = await Promise.all([startNatsServer(), sandbox().catch(sandbox)]);
     const config = this.config();
     this.nc = await connect({ servers: this.nats.url });
     await provisionJetStream(this.nc, config, logger);

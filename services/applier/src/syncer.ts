@@ -151,6 +151,8 @@ export function createSyncer(options: SyncerOptions): Syncer {
   const { logger, tracer, bus, metrics, operationKv, leasesKv, artifacts, clusters, apps } = options;
   const now = options.now ?? (() => new Date());
   const active = new Map<string, { controller: AbortController; lease: LeaseHandle }>();
+  /** Apps this replica is syncing: acquireLease lets its own holder take the lease again, so workers of one replica check here first. */
+  const busy = new Set<string>();
 
   /** Read-modify-write of an app's operation record by compare-and-set (the sync.requested handler writes without the lease). */
   async function updateRecord(app: string, change: (current: StoredOperationRecord | undefined) => StoredOperationRecord): Promise<StoredOperationRecord> {
@@ -327,10 +329,21 @@ export function createSyncer(options: SyncerOptions): Syncer {
       const first = decide((await operationKv.get(diff.app))?.value);
       if (first.kind !== 'sync') return finish(first, log);
 
+      if (busy.has(diff.app)) {
+        metrics.leaseConflicts.inc();
+        log.debug('this replica is already syncing the app; retrying later');
+        return HandlerResult.nak(options.retryMs);
+      }
+      busy.add(diff.app);
       const controller = new AbortController();
-      const lease = await acquireLease(leasesKv, diff.app, options.holder, options.syncLeaseTtlMs, {
-        onLost: () => controller.abort('the app lease was lost'),
-      });
+      let lease: LeaseHandle | undefined;
+      try {
+        lease = await acquireLease(leasesKv, diff.app, options.holder, options.syncLeaseTtlMs, {
+          onLost: () => controller.abort('the app lease was lost'),
+        });
+      } finally {
+        if (!lease) busy.delete(diff.app);
+      }
       if (!lease) {
         metrics.leaseConflicts.inc();
         log.debug('another applier holds the app lease; retrying later');
@@ -362,6 +375,7 @@ export function createSyncer(options: SyncerOptions): Syncer {
         throw error;
       } finally {
         active.delete(syncId);
+        busy.delete(diff.app);
         await lease.release().catch((error: unknown) => syncLog.warn({ err: error }, 'failed to release the app lease; it expires by itself'));
       }
     },

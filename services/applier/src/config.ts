@@ -55,7 +55,8 @@ export function parseClustersFile(text: string, file: string): { clusters: Named
   if (problems.length > 0) return { clusters: [], problems };
   const root: unknown = doc.toJS();
   if (root === null || root === undefined) return { clusters: [], problems };
-  if (typeof root !== 'object' || Array.isArray(root)) return { clusters: [], problems: [`${file}: expected a mapping with a 'clusters' list`] };
+  if (typeof root !== 'object' || Array.isArray(root))
+    return { clusters: [], problems: [`${file}: expected a mapping with a 'clusters' list`] };
   for (const k of Object.keys(root)) if (k !== 'clusters') problems.push(`${file}: unknown field '${k}'`);
   const list = (root as { clusters?: unknown }).clusters;
   if (list === undefined || list === null) return { clusters: [], problems };

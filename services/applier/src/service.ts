@@ -75,11 +75,16 @@ function openClusters(config: ApplierConfig): ClusterRegistry {
     ...(config.kubeconfigPath === undefined ? {} : { kubeconfigPath: config.kubeconfigPath }),
     env: config.kubeEnv,
     clusters: Object.fromEntries(
-      config.clusters.map((c) => [c.name, { kubeconfigPath: c.kubeconfigPath, ...(c.context === undefined ? {} : { context: c.context }) }]),
+      config.clusters.map((c) => [
+        c.name,
+        { kubeconfigPath: c.kubeconfigPath, ...(c.context === undefined ? {} : { context: c.context }) },
+      ]),
     ),
   });
   const known = new Map(registry.clusters().map((c) => [c.name, c.server]));
-  const wrong = config.clusters.filter((c) => c.server !== undefined && normalizeServer(c.server) !== normalizeServer(known.get(c.name) ?? ''));
+  const wrong = config.clusters.filter(
+    (c) => c.server !== undefined && normalizeServer(c.server) !== normalizeServer(known.get(c.name) ?? ''),
+  );
   if (wrong.length > 0) {
     void registry.close();
     throw new KubeError(
@@ -98,7 +103,11 @@ export async function start(config: ApplierConfig, deps: ApplierDeps = {}): Prom
   const ownTracing = deps.tracing === undefined;
   const tracing =
     deps.tracing ??
-    (await startTracing({ serviceName: config.serviceName, logger, ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }) }));
+    (await startTracing({
+      serviceName: config.serviceName,
+      logger,
+      ...(config.otlpEndpoint === undefined ? {} : { otlpEndpoint: config.otlpEndpoint }),
+    }));
   const names = natsNames(config);
   const holder = `${config.serviceName}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 
@@ -113,7 +122,10 @@ export async function start(config: ApplierConfig, deps: ApplierDeps = {}): Prom
   const stopConsumers = async (): Promise<void> => {
     const stopped = Promise.allSettled(consumers.map((c) => c.stop()));
     if (await withTimeout(stopped, config.shutdownGraceMs)) return;
-    logger.warn({ running: syncer?.running() ?? 0, graceMs: config.shutdownGraceMs }, 'syncs still running after the grace period; stopping them');
+    logger.warn(
+      { running: syncer?.running() ?? 0, graceMs: config.shutdownGraceMs },
+      'syncs still running after the grace period; stopping them',
+    );
     syncer?.abort('the applier is closing');
     await withTimeout(stopped, 5_000);
   };
@@ -174,7 +186,12 @@ export async function start(config: ApplierConfig, deps: ApplierDeps = {}): Prom
     });
     consumers.push(
       await bus.consume(
-        { durable: DIFF_DURABLE, filterSubject: diffFilter(config.subjectPrefix), concurrency: config.concurrency, ackWaitMs: config.ackWaitMs },
+        {
+          durable: DIFF_DURABLE,
+          filterSubject: diffFilter(config.subjectPrefix),
+          concurrency: config.concurrency,
+          ackWaitMs: config.ackWaitMs,
+        },
         createDiffHandler(syncer),
       ),
     );

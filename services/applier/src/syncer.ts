@@ -155,7 +155,10 @@ export function createSyncer(options: SyncerOptions): Syncer {
   const busy = new Set<string>();
 
   /** Read-modify-write of an app's operation record by compare-and-set (the sync.requested handler writes without the lease). */
-  async function updateRecord(app: string, change: (current: StoredOperationRecord | undefined) => StoredOperationRecord): Promise<StoredOperationRecord> {
+  async function updateRecord(
+    app: string,
+    change: (current: StoredOperationRecord | undefined) => StoredOperationRecord,
+  ): Promise<StoredOperationRecord> {
     for (let attempt = 0; attempt < MAX_RECORD_ATTEMPTS; attempt++) {
       const current = await operationKv.get(app);
       const next = change(current?.value);
@@ -169,15 +172,27 @@ export function createSyncer(options: SyncerOptions): Syncer {
     await bus.publish(completionType(event.phase), event.app, event, { msgId: completionMsgId(event) });
   }
 
-  async function prepare(app: Application, diff: DiffComputed, op: SyncOperation, record: StoredOperationRecord | undefined): Promise<Prepared> {
+  async function prepare(
+    app: Application,
+    diff: DiffComputed,
+    op: SyncOperation,
+    record: StoredOperationRecord | undefined,
+  ): Promise<Prepared> {
     const name = app.metadata.name;
     const client = clusters.forDestination(app.spec.destination);
     const raw = await artifacts.getJson<unknown>(diff.artifactKey);
     if (raw === undefined) {
-      throw new SyncError(ErrorCode.SyncArtifactMissing, `artifact ${diff.artifactKey} is not in the artifact store`, { app: name, revision: diff.revision });
+      throw new SyncError(ErrorCode.SyncArtifactMissing, `artifact ${diff.artifactKey} is not in the artifact store`, {
+        app: name,
+        revision: diff.revision,
+      });
     }
     const parsed = parseArtifact(raw);
-    if (!parsed.ok) throw new SyncError(ErrorCode.SyncArtifactInvalid, `artifact ${diff.artifactKey}: ${parsed.problem}`, { app: name, revision: diff.revision });
+    if (!parsed.ok)
+      throw new SyncError(ErrorCode.SyncArtifactInvalid, `artifact ${diff.artifactKey}: ${parsed.problem}`, {
+        app: name,
+        revision: diff.revision,
+      });
     const isNamespaced = await discoverScopes(client, parsed.objects);
     const desired = prepareDesired(name, parsed.objects, { defaultNamespace: app.spec.destination.namespace || 'default', isNamespaced });
     const live: KubeObject[] = [];
@@ -218,11 +233,22 @@ export function createSyncer(options: SyncerOptions): Syncer {
     // One wave today: every object is attempted (as Argo CD runs every task of a wave); a failure stops the sync before pruning.
     for (const object of plan.applies) {
       checkAbort();
-      const attributes = { [SpanAttribute.App]: name, [SpanAttribute.Resource]: resourceAttribute({ kind: object.kind, namespace: object.metadata.namespace ?? '', name: object.metadata.name ?? '' }) };
+      const attributes = {
+        [SpanAttribute.App]: name,
+        [SpanAttribute.Resource]: resourceAttribute({
+          kind: object.kind,
+          namespace: object.metadata.namespace ?? '',
+          name: object.metadata.name ?? '',
+        }),
+      };
       try {
-        await withSpan(tracer, 'applier.apply', attributes, () => client.apply(object, { fieldManager: options.fieldManager, force: true }));
+        await withSpan(tracer, 'applier.apply', attributes, () =>
+          client.apply(object, { fieldManager: options.fieldManager, force: true }),
+        );
         const verb = liveKeys.has(resourceKey(object)) ? 'configured' : 'created';
-        results.push(resourceResult(object, ResourceResultStatus.Synced, `${object.kind.toLowerCase()}/${object.metadata.name ?? ''} ${verb}`));
+        results.push(
+          resourceResult(object, ResourceResultStatus.Synced, `${object.kind.toLowerCase()}/${object.metadata.name ?? ''} ${verb}`),
+        );
         metrics.applies.inc({ result: ApplyResult.Applied });
       } catch (error) {
         const message = serverMessage(error);
@@ -234,10 +260,25 @@ export function createSyncer(options: SyncerOptions): Syncer {
     if (firstFailure === undefined) {
       for (const object of plan.prunes) {
         checkAbort();
-        const attributes = { [SpanAttribute.App]: name, [SpanAttribute.Resource]: resourceAttribute({ kind: object.kind, namespace: object.metadata.namespace ?? '', name: object.metadata.name ?? '' }) };
+        const attributes = {
+          [SpanAttribute.App]: name,
+          [SpanAttribute.Resource]: resourceAttribute({
+            kind: object.kind,
+            namespace: object.metadata.namespace ?? '',
+            name: object.metadata.name ?? '',
+          }),
+        };
         try {
           await withSpan(tracer, 'applier.prune', attributes, () =>
-            client.delete({ apiVersion: object.apiVersion, kind: object.kind, ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}), name: object.metadata.name ?? '' }, { propagationPolicy: 'Foreground' }),
+            client.delete(
+              {
+                apiVersion: object.apiVersion,
+                kind: object.kind,
+                ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+                name: object.metadata.name ?? '',
+              },
+              { propagationPolicy: 'Foreground' },
+            ),
           );
           results.push(resourceResult(object, ResourceResultStatus.Pruned, 'pruned'));
           metrics.applies.inc({ result: ApplyResult.Pruned });
@@ -249,9 +290,13 @@ export function createSyncer(options: SyncerOptions): Syncer {
         }
       }
     }
-    for (const object of plan.pruneSkipped) results.push(resourceResult(object, ResourceResultStatus.PruneSkipped, 'ignored (requires pruning)'));
+    for (const object of plan.pruneSkipped)
+      results.push(resourceResult(object, ResourceResultStatus.PruneSkipped, 'ignored (requires pruning)'));
     if (firstFailure !== undefined) {
-      const notPruned = plan.prunes.length > 0 && !results.some((r) => r.status === ResourceResultStatus.Pruned) ? ` (${plan.prunes.length} prune(s) not run)` : '';
+      const notPruned =
+        plan.prunes.length > 0 && !results.some((r) => r.status === ResourceResultStatus.Pruned)
+          ? ` (${plan.prunes.length} prune(s) not run)`
+          : '';
       return failure(ErrorCode.SyncResourceFailed, `one or more objects failed to apply, reason: ${firstFailure}${notPruned}`, results);
     }
     return { phase: OperationPhase.Succeeded, message: SUCCESS_MESSAGE, resources: results, finishedAt: now().toISOString() };
@@ -287,7 +332,9 @@ export function createSyncer(options: SyncerOptions): Syncer {
     await bus.publish(EventType.SyncStarted, name, syncEventOf(name, startedState), { msgId: `sync.started:${name}:${syncId}` });
     log.info({ trigger: op.trigger, prune: op.prune }, 'sync started');
 
-    const outcome = prepared ? await execute(app, prepared, signal) : failure(prepareError?.code ?? ErrorCode.KubeRequest, prepareError?.message ?? 'sync failed', []);
+    const outcome = prepared
+      ? await execute(app, prepared, signal)
+      : failure(prepareError?.code ?? ErrorCode.KubeRequest, prepareError?.message ?? 'sync failed', []);
     if (signal.aborted) throw new SyncAbortedError(name, String(signal.reason ?? 'aborted'));
 
     const done = await updateRecord(name, (current) => completeOperation(current, op, outcome, app, now()));
@@ -295,8 +342,14 @@ export function createSyncer(options: SyncerOptions): Syncer {
     if (state === undefined) throw new Error('operation state missing after completion');
     const event = syncEventOf(name, state, outcome.error);
     await publishCompletion(event);
-    metrics.syncs.inc({ trigger: op.trigger, result: outcome.phase === OperationPhase.Succeeded ? SyncResult.Succeeded : SyncResult.Failed });
-    log.info({ phase: outcome.phase, resources: outcome.resources.length, ...(outcome.error ? { code: outcome.error.code } : {}) }, outcome.message);
+    metrics.syncs.inc({
+      trigger: op.trigger,
+      result: outcome.phase === OperationPhase.Succeeded ? SyncResult.Succeeded : SyncResult.Failed,
+    });
+    log.info(
+      { phase: outcome.phase, resources: outcome.resources.length, ...(outcome.error ? { code: outcome.error.code } : {}) },
+      outcome.message,
+    );
     return HandlerResult.ack();
   }
 
@@ -323,7 +376,12 @@ export function createSyncer(options: SyncerOptions): Syncer {
         log.info('diff for an app that is not in ferry-apps (deleted or invalid); ignored');
         return HandlerResult.ack();
       }
-      const syncId = syncIdOf({ app: diff.app, artifactKey: diff.artifactKey, trigger: diff.sync ? 'manual' : 'automated', diffEventId: eventId });
+      const syncId = syncIdOf({
+        app: diff.app,
+        artifactKey: diff.artifactKey,
+        trigger: diff.sync ? 'manual' : 'automated',
+        diffEventId: eventId,
+      });
       const decide = (record: StoredOperationRecord | undefined): DiffAction =>
         diffAction(app, diff, record, syncId, { selfHealIntervalMs: options.selfHealIntervalMs, now: now() });
       const first = decide((await operationKv.get(diff.app))?.value);
@@ -361,7 +419,12 @@ export function createSyncer(options: SyncerOptions): Syncer {
         const result = await withSpan(
           tracer,
           'applier.sync',
-          { [SpanAttribute.App]: diff.app, [SpanAttribute.Revision]: diff.revision, 'ferry.sync_id': syncId, 'ferry.trigger': diff.sync ? 'manual' : 'automated' },
+          {
+            [SpanAttribute.App]: diff.app,
+            [SpanAttribute.Revision]: diff.revision,
+            'ferry.sync_id': syncId,
+            'ferry.trigger': diff.sync ? 'manual' : 'automated',
+          },
           () => runSync(app, diff, syncId, record, controller.signal, syncLog),
           traceContext,
         );
@@ -376,7 +439,9 @@ export function createSyncer(options: SyncerOptions): Syncer {
       } finally {
         active.delete(syncId);
         busy.delete(diff.app);
-        await lease.release().catch((error: unknown) => syncLog.warn({ err: error }, 'failed to release the app lease; it expires by itself'));
+        await lease
+          .release()
+          .catch((error: unknown) => syncLog.warn({ err: error }, 'failed to release the app lease; it expires by itself'));
       }
     },
 
@@ -395,7 +460,9 @@ export function createSyncer(options: SyncerOptions): Syncer {
       }
       if (record?.pendingSync?.requestId !== request.requestId) {
         await updateRecord(request.app, (current) =>
-          isRequestServed(current, request.requestId) ? (current as StoredOperationRecord) : withPendingSync(current, request.app, intent, now()),
+          isRequestServed(current, request.requestId)
+            ? (current as StoredOperationRecord)
+            : withPendingSync(current, request.app, intent, now()),
         );
       }
       await bus.publish(
@@ -430,4 +497,3 @@ export function toApplication(value: unknown, key: string, logger: Logger): Appl
     return undefined;
   }
 }
-

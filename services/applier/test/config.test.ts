@@ -19,10 +19,18 @@ test('defaults: self-heal 5 s, lease 30 s, field manager ferry, frozen', () => {
 
 test('every invalid variable is reported together with FERRY_ERR_CONFIG_INVALID', () => {
   assert.throws(
-    () => loadConfig({ FERRY_SELF_HEAL_INTERVAL_MS: 'soon', FERRY_SYNC_LEASE_TTL_MS: '10', FERRY_FIELD_MANAGER: 'a b', FERRY_CLUSTERS_FILE: '/nonexistent/clusters.yaml' }),
+    () =>
+      loadConfig({
+        FERRY_SELF_HEAL_INTERVAL_MS: 'soon',
+        FERRY_SYNC_LEASE_TTL_MS: '10',
+        FERRY_FIELD_MANAGER: 'a b',
+        FERRY_CLUSTERS_FILE: '/nonexistent/clusters.yaml',
+      }),
     (error: Error & { code?: string }) =>
       error.code === 'FERRY_ERR_CONFIG_INVALID' &&
-      ['FERRY_SELF_HEAL_INTERVAL_MS', 'FERRY_SYNC_LEASE_TTL_MS', 'FERRY_FIELD_MANAGER', 'FERRY_CLUSTERS_FILE'].every((name) => error.message.includes(name)),
+      ['FERRY_SELF_HEAL_INTERVAL_MS', 'FERRY_SYNC_LEASE_TTL_MS', 'FERRY_FIELD_MANAGER', 'FERRY_CLUSTERS_FILE'].every((name) =>
+        error.message.includes(name),
+      ),
   );
 });
 

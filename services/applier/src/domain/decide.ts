@@ -28,7 +28,12 @@ export interface Decision {
   retryAfterMs?: number;
 }
 
-export function decideSync(app: Application, diff: DiffComputed, status: OperationStatusRecord | undefined, options: DecideOptions): Decision {
+export function decideSync(
+  app: Application,
+  diff: DiffComputed,
+  status: OperationStatusRecord | undefined,
+  options: DecideOptions,
+): Decision {
   if (diff.sync) return { decision: SyncDecision.Manual, reason: `manual sync requested by ${diff.sync.initiatedBy}` };
   const automated = app.spec.syncPolicy?.automated;
   if (!automated) return { decision: SyncDecision.None, reason: 'automated sync is off' };
@@ -43,7 +48,11 @@ export function decideSync(app: Application, diff: DiffComputed, status: Operati
   const finished = last?.finishedAt ? Date.parse(last.finishedAt) : 0;
   const waited = options.now.getTime() - finished;
   if (waited < options.selfHealIntervalMs) {
-    return { decision: SyncDecision.None, reason: 'self-heal is waiting for its interval', retryAfterMs: options.selfHealIntervalMs - waited };
+    return {
+      decision: SyncDecision.None,
+      reason: 'self-heal is waiting for its interval',
+      retryAfterMs: options.selfHealIntervalMs - waited,
+    };
   }
   return { decision: SyncDecision.SelfHeal, reason: 'live state drifted; selfHeal re-applies the synced revision' };
 }

@@ -170,7 +170,12 @@ export function isRequestServed(record: StoredOperationRecord | undefined, reque
 }
 
 /** The record with a manual sync waiting for its revision. */
-export function withPendingSync(record: StoredOperationRecord | undefined, app: string, intent: SyncIntent, now: Date): StoredOperationRecord {
+export function withPendingSync(
+  record: StoredOperationRecord | undefined,
+  app: string,
+  intent: SyncIntent,
+  now: Date,
+): StoredOperationRecord {
   return { ...(record ?? emptyRecord(app)), pendingSync: { ...intent, requestedAt: now.toISOString() } };
 }
 
@@ -260,7 +265,12 @@ export function diffAction(
   if (done) return { kind: 'republish', event: done };
   const state = record?.operationState;
   if (state?.syncId === syncId && state.phase === OperationPhase.Running) {
-    return { kind: 'sync', decision: diff.sync ? SyncDecision.Manual : SyncDecision.Automated, reason: 'resuming an interrupted sync', resume: true };
+    return {
+      kind: 'sync',
+      decision: diff.sync ? SyncDecision.Manual : SyncDecision.Automated,
+      reason: 'resuming an interrupted sync',
+      resume: true,
+    };
   }
   if (diff.sync && isRequestServed(record, diff.sync.requestId)) {
     return { kind: 'ignore', reason: `manual sync request ${diff.sync.requestId} was already served` };

@@ -15,7 +15,14 @@ const app = (automated?: { selfHeal?: boolean }): Application => ({
   },
 });
 const diff = (over: Partial<DiffComputed> = {}): DiffComputed => ({
-  app: 'web', revision: rev, artifactKey: 'k', syncStatus: 'OutOfSync', reason: 'revision', resources: [], comparedAt: '2026-01-01T00:00:00Z', ...over,
+  app: 'web',
+  revision: rev,
+  artifactKey: 'k',
+  syncStatus: 'OutOfSync',
+  reason: 'revision',
+  resources: [],
+  comparedAt: '2026-01-01T00:00:00Z',
+  ...over,
 });
 const synced = (finishedAt: string): OperationStatusRecord => ({
   app: 'web',
@@ -23,14 +30,22 @@ const synced = (finishedAt: string): OperationStatusRecord => ({
   conditions: [],
   operationState: {
     operation: { sync: { revision: rev, prune: false }, initiatedBy: { automated: true } },
-    phase: 'Succeeded', message: '', startedAt: finishedAt, finishedAt, syncId: 's', trigger: 'automated',
+    phase: 'Succeeded',
+    message: '',
+    startedAt: finishedAt,
+    finishedAt,
+    syncId: 's',
+    trigger: 'automated',
   },
 });
 const now = new Date('2026-01-01T00:01:00Z');
 const opts = { selfHealIntervalMs: 5000, now };
 
 test('a manual request syncs even when automated sync is off', () => {
-  assert.equal(decideSync(app(), diff({ sync: { requestId: 'r', prune: false, initiatedBy: 'admin' } }), undefined, opts).decision, 'manual');
+  assert.equal(
+    decideSync(app(), diff({ sync: { requestId: 'r', prune: false, initiatedBy: 'admin' } }), undefined, opts).decision,
+    'manual',
+  );
 });
 
 test('without an automated policy nothing syncs by itself', () => {

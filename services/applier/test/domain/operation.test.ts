@@ -23,15 +23,32 @@ const app = (over: Partial<Application['spec']> = {}): Application => ({
   apiVersion: 'argoproj.io/v1alpha1',
   kind: 'Application',
   metadata: { name: 'web' },
-  spec: { source: { repoURL: 'r' }, destination: { server: 'https://kubernetes.default.svc', namespace: 'web' }, syncPolicy: { automated: { prune: true } }, ...over },
+  spec: {
+    source: { repoURL: 'r' },
+    destination: { server: 'https://kubernetes.default.svc', namespace: 'web' },
+    syncPolicy: { automated: { prune: true } },
+    ...over,
+  },
 });
 const diff = (over: Partial<DiffComputed> = {}): DiffComputed => ({
-  app: 'web', revision: rev, artifactKey: 'k1', syncStatus: 'OutOfSync', reason: 'revision', resources: [], comparedAt: '2026-01-01T00:00:00.000Z', ...over,
+  app: 'web',
+  revision: rev,
+  artifactKey: 'k1',
+  syncStatus: 'OutOfSync',
+  reason: 'revision',
+  resources: [],
+  comparedAt: '2026-01-01T00:00:00.000Z',
+  ...over,
 });
 const t0 = new Date('2026-01-01T00:00:01Z');
 const t1 = new Date('2026-01-01T00:00:02Z');
 const opts = { selfHealIntervalMs: 5000, now: t1 };
-const succeeded = (finishedAt = t1): SyncOutcome => ({ phase: 'Succeeded', message: 'ok', resources: [], finishedAt: finishedAt.toISOString() });
+const succeeded = (finishedAt = t1): SyncOutcome => ({
+  phase: 'Succeeded',
+  message: 'ok',
+  resources: [],
+  finishedAt: finishedAt.toISOString(),
+});
 
 test('a sync id is the same for the same diff event and differs for another event, artifact or trigger', () => {
   const base = { app: 'web', artifactKey: 'k1', trigger: 'automated' as const, diffEventId: 'e1' };
@@ -61,7 +78,10 @@ test('a completed sync writes history, lastSyncedRevision and clears the pending
   assert.equal(record.lastSyncedRevision, rev);
   assert.equal(record.pendingSync, undefined);
   assert.ok(isRequestServed(record, 'r1'));
-  assert.deepEqual(record.history.map((h) => [h.id, h.syncId, h.deployStartedAt]), [[0, 's1', t0.toISOString()]]);
+  assert.deepEqual(
+    record.history.map((h) => [h.id, h.syncId, h.deployStartedAt]),
+    [[0, 's1', t0.toISOString()]],
+  );
   // Completing the same sync again (a crash between write and publish) adds no second entry.
   assert.equal(completeOperation(record, op, succeeded(), app(), t1).history.length, 1);
 });
@@ -70,9 +90,18 @@ test('a failed sync sets a SyncError condition, keeps lastSyncedRevision, and a 
   const ok = operationFor(app(), diff(), 's1');
   let record = completeOperation(startOperation(undefined, ok, t0), ok, succeeded(), app(), t1);
   const bad = operationFor(app(), diff({ revision: rev2, artifactKey: 'k2' }), 's2');
-  const failure: SyncOutcome = { phase: 'Failed', message: 'refusing', resources: [], finishedAt: t1.toISOString(), error: { code: 'FERRY_ERR_SYNC_PRUNE_REFUSED', message: 'refusing' } };
+  const failure: SyncOutcome = {
+    phase: 'Failed',
+    message: 'refusing',
+    resources: [],
+    finishedAt: t1.toISOString(),
+    error: { code: 'FERRY_ERR_SYNC_PRUNE_REFUSED', message: 'refusing' },
+  };
   record = completeOperation(startOperation(record, bad, t1), bad, failure, app(), t1);
-  assert.deepEqual(record.conditions.map((c) => [c.type, c.message]), [['SyncError', 'refusing']]);
+  assert.deepEqual(
+    record.conditions.map((c) => [c.type, c.message]),
+    [['SyncError', 'refusing']],
+  );
   assert.equal(record.lastSyncedRevision, rev);
   assert.equal(completedSyncEvent(record, 's2')?.error?.code, 'FERRY_ERR_SYNC_PRUNE_REFUSED');
   const again = operationFor(app(), diff({ revision: rev2, artifactKey: 'k2' }), 's3');
@@ -85,7 +114,12 @@ test('a redelivered diff re-reports its completed sync and resumes its Running s
   const d = diff();
   const op = operationFor(app(), d, 's1');
   const running = startOperation(undefined, op, t0);
-  assert.deepEqual(diffAction(app(), d, running, 's1', opts), { kind: 'sync', decision: 'automated', reason: 'resuming an interrupted sync', resume: true });
+  assert.deepEqual(diffAction(app(), d, running, 's1', opts), {
+    kind: 'sync',
+    decision: 'automated',
+    reason: 'resuming an interrupted sync',
+    resume: true,
+  });
   // Without the syncId match, decideSync alone would not sync (a sync of this revision is running).
   assert.equal(decideSync(app(), d, running, opts).decision, 'none');
   const done = completeOperation(running, op, succeeded(), app(), t1);
@@ -120,7 +154,9 @@ test('drift inside the self-heal interval is asked about again when the interval
 });
 
 test('an artifact must hold Kubernetes objects with apiVersion, kind and a name', () => {
-  const ok = parseArtifact({ objects: [{ object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } }, source: { file: 'a.yaml' } }] });
+  const ok = parseArtifact({
+    objects: [{ object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } }, source: { file: 'a.yaml' } }],
+  });
   assert.equal(ok.ok && ok.objects[0]?.metadata.name, 'a');
   assert.equal(parseArtifact({}).ok, false);
   const bad = parseArtifact({ objects: [{ object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} } }] });
@@ -129,15 +165,23 @@ test('an artifact must hold Kubernetes objects with apiVersion, kind and a name'
 
 test('live objects are looked for in the desired kinds, the kinds marked for pruning and the kinds the last sync touched', () => {
   const desired: KubeObject[] = [{ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' } }];
-  const d = diff({ resources: [{ group: '', version: 'v1', kind: 'ConfigMap', namespace: 'web', name: 'old', status: 'OutOfSync', requiresPruning: true }] });
+  const d = diff({
+    resources: [{ group: '', version: 'v1', kind: 'ConfigMap', namespace: 'web', name: 'old', status: 'OutOfSync', requiresPruning: true }],
+  });
   const op = operationFor(app(), d, 's1');
-  const record = completeOperation(startOperation(undefined, op, t0), op, {
-    ...succeeded(),
-    resources: [
-      { group: 'batch', version: 'v1', kind: 'Job', namespace: 'web', name: 'j', status: 'Synced', message: '' },
-      { group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'web', name: 'd', status: 'Synced', message: '' },
-    ],
-  }, app(), t1);
+  const record = completeOperation(
+    startOperation(undefined, op, t0),
+    op,
+    {
+      ...succeeded(),
+      resources: [
+        { group: 'batch', version: 'v1', kind: 'Job', namespace: 'web', name: 'j', status: 'Synced', message: '' },
+        { group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'web', name: 'd', status: 'Synced', message: '' },
+      ],
+    },
+    app(),
+    t1,
+  );
   assert.deepEqual(trackedKinds(desired, d, record), [
     { apiVersion: 'apps/v1', kind: 'Deployment' },
     { apiVersion: 'v1', kind: 'ConfigMap' },

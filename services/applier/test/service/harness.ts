@@ -109,12 +109,18 @@ export class Harness {
     this.operationKv = await openJsonKv(this.nc, names.buckets.operation);
     this.artifacts = await openArtifactStore(this.nc, names.objectStore);
     this.tracing = await startTracing({ serviceName: 'applier-test', logger, spanProcessors: [new SimpleSpanProcessor(this.spans)] });
-    this.bus = createEventBus({ nc: this.nc, config: { serviceName: 'differ', subjectPrefix: 'gitops', streamName: 'FERRY_EVENTS' }, logger, tracer: this.tracing.tracer });
+    this.bus = createEventBus({
+      nc: this.nc,
+      config: { serviceName: 'differ', subjectPrefix: 'gitops', streamName: 'FERRY_EVENTS' },
+      logger,
+      tracer: this.tracing.tracer,
+    });
     this.subs.push(
       this.nc.subscribe('gitops.sync.*.*', {
         callback: (_err, msg) => {
           const event = decodeEvent(msg.data);
-          if (event.type !== EventType.SyncRequested) this.syncEvents.push({ event: event as CloudEvent<SyncEvent>, subject: msg.subject, at: Date.now() });
+          if (event.type !== EventType.SyncRequested)
+            this.syncEvents.push({ event: event as CloudEvent<SyncEvent>, subject: msg.subject, at: Date.now() });
         },
       }),
       this.nc.subscribe('gitops.refresh.requested.*', {
@@ -157,7 +163,12 @@ export class Harness {
   /** Stores a rendered set and returns its artifact key. */
   async putArtifact(app: string, rev: string, objects: KubeObject[]): Promise<string> {
     const key = `${app}.${rev}.${(this.seq++).toString(16).padStart(16, '0')}`;
-    await this.artifacts.putJson(key, { app, revision: rev, sourceType: 'Directory', objects: objects.map((object) => ({ object, source: { file: 'x.yaml', line: 1 } })) });
+    await this.artifacts.putJson(key, {
+      app,
+      revision: rev,
+      sourceType: 'Directory',
+      objects: objects.map((object) => ({ object, source: { file: 'x.yaml', line: 1 } })),
+    });
     return key;
   }
 
@@ -166,7 +177,13 @@ export class Harness {
     app: string,
     artifactKey: string,
     rev: string,
-    options: { syncStatus?: 'Synced' | 'OutOfSync'; reason?: 'revision' | 'drift'; resources?: ResourceComparison[]; sync?: SyncIntent; id?: string } = {},
+    options: {
+      syncStatus?: 'Synced' | 'OutOfSync';
+      reason?: 'revision' | 'drift';
+      resources?: ResourceComparison[];
+      sync?: SyncIntent;
+      id?: string;
+    } = {},
   ): Promise<string> {
     this.clock = Math.max(this.clock + 1, Date.now());
     const data: DiffComputed = {
@@ -185,7 +202,12 @@ export class Harness {
   }
 
   async publishSyncRequest(app: string, requestId: string, prune = false): Promise<void> {
-    await this.bus.publish(EventType.SyncRequested, app, { app, requestId, prune, initiatedBy: 'alice' }, { msgId: `sync.requested:${app}:${requestId}` });
+    await this.bus.publish(
+      EventType.SyncRequested,
+      app,
+      { app, requestId, prune, initiatedBy: 'alice' },
+      { msgId: `sync.requested:${app}:${requestId}` },
+    );
   }
 
   eventsOf(app: string, type?: EventType): Array<CloudEvent<SyncEvent>> {
@@ -217,7 +239,17 @@ export class Harness {
     const kubectl = kubectlPath();
     if (!kubectl) throw new Error('kubectl not found');
     try {
-      const { stdout } = await run(kubectl, ['--kubeconfig', this.sandbox.kubeconfigPath, 'get', kind, name, ...(namespace ? ['-n', namespace] : []), '-o', 'json', '--show-managed-fields']);
+      const { stdout } = await run(kubectl, [
+        '--kubeconfig',
+        this.sandbox.kubeconfigPath,
+        'get',
+        kind,
+        name,
+        ...(namespace ? ['-n', namespace] : []),
+        '-o',
+        'json',
+        '--show-managed-fields',
+      ]);
       return JSON.parse(stdout) as KubeObject;
     } catch (error) {
       if (/NotFound|not found/.test(String((error as { stderr?: string }).stderr ?? error))) return undefined;

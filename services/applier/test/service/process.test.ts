@@ -16,7 +16,12 @@ describe('applier as a process', { skip: kubectlPath() ? false : 'kubectl not fo
     const proc = await startServiceProcess({
       name: 'applier',
       entry: mainTs,
-      env: h.env({ FERRY_LOG_LEVEL: 'info', FERRY_SYNC_LEASE_TTL_MS: '1500', FERRY_APPLIER_ACK_WAIT_MS: '1500', FERRY_APPLIER_CONCURRENCY: '2' }),
+      env: h.env({
+        FERRY_LOG_LEVEL: 'info',
+        FERRY_SYNC_LEASE_TTL_MS: '1500',
+        FERRY_APPLIER_ACK_WAIT_MS: '1500',
+        FERRY_APPLIER_CONCURRENCY: '2',
+      }),
     });
     procs.push(proc);
     return proc;
@@ -44,7 +49,12 @@ describe('applier as a process', { skip: kubectlPath() ? false : 'kubectl not fo
 
   it('exits 1 naming FERRY_ERR_CONFIG_INVALID and the variable when the configuration is invalid', async () => {
     await assert.rejects(
-      startServiceProcess({ name: 'applier-bad', entry: mainTs, env: { FERRY_SYNC_LEASE_TTL_MS: 'long', FERRY_FIELD_MANAGER: 'no spaces please' }, timeoutMs: 5_000 }),
+      startServiceProcess({
+        name: 'applier-bad',
+        entry: mainTs,
+        env: { FERRY_SYNC_LEASE_TTL_MS: 'long', FERRY_FIELD_MANAGER: 'no spaces please' },
+        timeoutMs: 5_000,
+      }),
       (error: FixtureStartError) =>
         error instanceof FixtureStartError &&
         /FERRY_ERR_CONFIG_INVALID/.test(error.output) &&
@@ -59,7 +69,11 @@ describe('applier as a process', { skip: kubectlPath() ? false : 'kubectl not fo
     const diffs = new Map<string, string>();
     for (const app of apps) {
       await h.putApp(app, { automated: {}, syncOptions: ['CreateNamespace=true'] });
-      const key = await h.putArtifact(app, rev, Array.from({ length: 50 }, (_, i) => configMap(`cm-${i}`)));
+      const key = await h.putArtifact(
+        app,
+        rev,
+        Array.from({ length: 50 }, (_, i) => configMap(`cm-${i}`)),
+      );
       diffs.set(app, key);
     }
     const first = await startApplier();
@@ -75,10 +89,15 @@ describe('applier as a process', { skip: kubectlPath() ? false : 'kubectl not fo
     );
     await first.kill();
     const doneAtKill = new Set(h.syncEvents.filter((r) => r.event.type === EventType.SyncSucceeded).map((r) => r.event.subject));
-    const runningAtKill = (await Promise.all(apps.map(async (app) => (await h.operationKv.get(app))?.value.operationState?.phase))).filter((p) => p === 'Running').length;
+    const runningAtKill = (await Promise.all(apps.map(async (app) => (await h.operationKv.get(app))?.value.operationState?.phase))).filter(
+      (p) => p === 'Running',
+    ).length;
     t.diagnostic(`at the kill: ${doneAtKill.size} apps synced, ${runningAtKill} Running`);
     // Usually a sync is caught Running (the diagnostic says); at the least some apps were left for the restart.
-    assert.ok(doneAtKill.size < apps.length, `the kill came before every app was synced (${doneAtKill.size} done, ${runningAtKill} running)`);
+    assert.ok(
+      doneAtKill.size < apps.length,
+      `the kill came before every app was synced (${doneAtKill.size} done, ${runningAtKill} running)`,
+    );
 
     await startApplier();
     for (const app of apps) {

@@ -3,7 +3,7 @@ export { GitError, ManifestParseError, RenderError, formatProblem } from './doma
 export type { GitErrorCode, ManifestProblem, RenderErrorCode } from './domain/errors.js';
 export { buildRefListing, isFullCommitSha, resolveRevision } from './domain/refs.js';
 export type { RefListing, ServerRef } from './domain/refs.js';
-export { classifyRepoUrl, redactCredentials, repoKey } from './domain/repo-url.js';
+export { classifyRepoUrl, listingKey, redactCredentials, repoKey } from './domain/repo-url.js';
 export type { RepoLocation } from './domain/repo-url.js';
 export { compileGlob, matchGlob } from './domain/glob.js';
 export type { Glob } from './domain/glob.js';
@@ -27,6 +27,8 @@ export { createGitCredentialStore, loadConfig } from './config.js';
 export type { GitCredentialStore, PollerConfig } from './config.js';
 export { createPollerMetrics, ReconcileResult } from './metrics.js';
 export type { PollerMetrics } from './metrics.js';
+export { createListingCoalescer } from './listing-coalescer.js';
+export type { ListingCoalescer, ListingCoalescerOptions } from './listing-coalescer.js';
 export { ATTR_FERRY_REPO, createSourcePoller } from './source-poller.js';
 export type { AppPollOutcome, Artifact, PollRequest, SourcePoller, SourcePollerOptions } from './source-poller.js';
 export { REFRESH_DURABLE, REFRESH_MAX_ATTEMPTS, createRefreshHandler, refreshFilter } from './handlers/refresh-requested.js';

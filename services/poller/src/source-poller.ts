@@ -1,5 +1,6 @@
 /**
- * The poll engine: resolves apps' sources (one ref listing per repository per cycle), renders new
+ * The poll engine: resolves apps' sources (ref listings shared per repository by a coalescer, so a
+ * cycle or a burst of refresh requests lists each repository once or twice), renders new
  * commits into the artifact store, keeps the source status and announces revisions. Transport
  * objects (KV, object store, event bus, tracer) are injected; the decisions are in domain/detection.ts.
  */
@@ -28,6 +29,8 @@ import { resolveRevision } from './domain/refs.js';
 import type { RefListing } from './domain/refs.js';
 import { redactCredentials } from './domain/repo-url.js';
 import type { GitClient } from './git/git-client.js';
+import { createListingCoalescer } from './listing-coalescer.js';
+import type { ListingCoalescer } from './listing-coalescer.js';
 import { ReconcileResult } from './metrics.js';
 import type { PollerMetrics } from './metrics.js';
 import { Renderer, render } from './render/render.js';
@@ -84,17 +87,22 @@ export interface SourcePollerOptions {
   concurrency: number;
   renderOptions?: RenderOptions;
   now?: () => Date;
+  /** Shares ref listings between polls; default one over `git.listRefs` (per poller). */
+  listings?: ListingCoalescer;
 }
 
 export interface SourcePoller {
   /**
-   * Polls every app: one ref listing per repository however many apps use it, then each app at
-   * most `concurrency` at a time. Never rejects: an app whose poll threw (NATS unavailable) is
+   * Polls every app: one ref listing per repository however many apps use it (taken from the
+   * coalescer, so it may be shared with concurrent refresh requests), then each app at most
+   * `concurrency` at a time. Never rejects: an app whose poll threw (NATS unavailable) is
    * logged and reported `failed` (transient).
    */
   pollCycle(apps: readonly Application[], shouldContinue?: () => boolean): Promise<AppPollOutcome[]>;
   /**
-   * Polls one app (its repository listed once), for a refresh request. Rejects only when NATS
+   * Polls one app, for a refresh request. Its ref listing starts no earlier than the poll reaches
+   * it, and is shared with the other polls of the repository waiting at that moment (at most one
+   * listing running and one queued per repository). Rejects only when NATS
    * (KV, object store, publish) failed: the caller retries.
    */
   pollApp(app: Application, request?: PollRequest): Promise<AppPollOutcome>;
@@ -107,6 +115,7 @@ export function createSourcePoller(options: SourcePollerOptions): SourcePoller {
   const { git, artifacts, statusKv, bus, tracer, logger, metrics } = options;
   const now = options.now ?? (() => new Date());
   const appLocks = new Map<string, Promise<unknown>>();
+  const listings = options.listings ?? createListingCoalescer({ listRefs: (url) => git.listRefs(url) });
 
   /** One poll per app at a time, whoever asks (cycle or refresh). */
   function serialPerApp<T>(app: string, work: () => Promise<T>): Promise<T> {
@@ -120,9 +129,10 @@ export function createSourcePoller(options: SourcePollerOptions): SourcePoller {
     return run;
   }
 
+  /** The cycle's listing of one repository: taken once, at the first app that needs it. */
   function memoListing(repoURL: string): Listing {
     let promise: Promise<RefListing> | undefined;
-    return () => (promise ??= git.listRefs(repoURL));
+    return () => (promise ??= listings.list(repoURL));
   }
 
   async function pollCycle(apps: readonly Application[], shouldContinue: () => boolean = () => true): Promise<AppPollOutcome[]> {
@@ -152,7 +162,8 @@ export function createSourcePoller(options: SourcePollerOptions): SourcePoller {
   }
 
   function pollApp(app: Application, request?: PollRequest): Promise<AppPollOutcome> {
-    return serialPerApp(app.metadata.name, () => detect(app, memoListing(app.spec.source.repoURL), request));
+    const repoURL = app.spec.source.repoURL;
+    return serialPerApp(app.metadata.name, () => detect(app, () => listings.list(repoURL), request));
   }
 
   /** One `poller.detect` span: resolve, render when new, store, announce, write the status. */

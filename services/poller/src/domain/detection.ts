@@ -5,14 +5,16 @@
 import { ConditionType, ErrorCode } from '@ferry/contracts';
 import type { AppCondition, RenderProblem } from '@ferry/contracts';
 import { ManifestParseError, formatProblem } from './errors.js';
-import { classifyRepoUrl, repoKey } from './repo-url.js';
+import { listingKey } from './repo-url.js';
 
-/** Apps keyed by repository identity (credential-free URL or local path), in first-seen order. */
+/**
+ * Apps keyed by repository identity ({@link listingKey}: credential-free URL or local path, plus a
+ * digest of credentials embedded in the URL), in first-seen order: each group can share one listing.
+ */
 export function groupByRepository<T>(apps: readonly T[], repoURLOf: (app: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const app of apps) {
-    const url = repoURLOf(app);
-    const key = repoKey(classifyRepoUrl(url), url);
+    const key = listingKey(repoURLOf(app));
     const group = groups.get(key);
     if (group === undefined) groups.set(key, [app]);
     else group.push(app);

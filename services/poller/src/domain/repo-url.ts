@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -59,6 +60,22 @@ export function repoKey(location: RepoLocation, repoURL: string): string {
   if (location.kind === 'http') return location.url;
   if (location.kind === 'local') return `file://${location.path}`;
   return redactCredentials(repoURL.trim());
+}
+
+/**
+ * The identity under which a repository's ref listing may be shared: {@link repoKey} plus, for an
+ * HTTP(S) URL that embeds credentials, a digest of them (`<url>#<16 hex>`), so apps that reach one
+ * repository with different embedded credentials never share a listing (nor its failure). Credentials
+ * from FERRY_GIT_CREDENTIALS_FILE are chosen by the credential-free URL, so they need no part here.
+ * The digest is a one-way SHA-256 prefix; the key itself is never logged.
+ */
+export function listingKey(repoURL: string): string {
+  const location = classifyRepoUrl(repoURL);
+  const key = repoKey(location, repoURL);
+  if (location.kind !== 'http' || location.embedded === undefined) return key;
+  const { username, password } = location.embedded;
+  const digest = createHash('sha256').update(`${username}\0${password}`).digest('hex').slice(0, 16);
+  return `${key}#${digest}`;
 }
 
 function stripTrailingSlash(path: string): string {

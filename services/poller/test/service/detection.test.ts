@@ -7,6 +7,7 @@ import {
   failedMessageId,
   failureConditionMessage,
   groupByRepository,
+  listingKey,
   nextPollDelayMs,
   renderProblems,
   shouldAnnounce,
@@ -16,19 +17,33 @@ import {
 } from '../../src/index.js';
 
 describe('poll decisions', () => {
-  it('groups apps by repository identity, ignoring credentials and a trailing slash', () => {
+  it('groups apps by repository identity: a trailing slash and file:// do not matter, embedded credentials do', () => {
     const apps = [
       { name: 'a', url: 'https://git.example.com/r.git' },
       { name: 'b', url: 'https://user:pw@git.example.com/r.git/' },
       { name: 'c', url: '/srv/git/local' },
       { name: 'd', url: 'file:///srv/git/local' },
       { name: 'e', url: 'https://git.example.com/other.git' },
+      { name: 'f', url: 'https://git.example.com/r.git/' },
+      { name: 'g', url: 'https://user:pw@git.example.com/r.git' },
+      { name: 'h', url: 'https://user:other@git.example.com/r.git' },
     ];
     const groups = groupByRepository(apps, (a) => a.url);
     assert.deepEqual(
       [...groups.values()].map((g) => g.map((a) => a.name)),
-      [['a', 'b'], ['c', 'd'], ['e']],
+      [['a', 'f'], ['b', 'g'], ['c', 'd'], ['e'], ['h']],
     );
+    for (const key of groups.keys()) assert.doesNotMatch(key, /pw|other@|user/, 'keys carry no credentials');
+  });
+
+  it('keys a listing by the credential-free URL plus a digest of embedded credentials', () => {
+    assert.equal(listingKey('https://git.example.com/r.git/'), 'https://git.example.com/r.git');
+    assert.equal(listingKey('file:///srv/git/x'), 'file:///srv/git/x');
+    const withCreds = listingKey('https://bot:s3cret@git.example.com/r.git');
+    assert.match(withCreds, /^https:\/\/git\.example\.com\/r\.git#[0-9a-f]{16}$/);
+    assert.equal(listingKey('https://bot:s3cret@git.example.com/r.git/'), withCreds);
+    assert.notEqual(listingKey('https://bot:other@git.example.com/r.git'), withCreds);
+    assert.notEqual(listingKey('https://bo:ts3cret@git.example.com/r.git'), withCreds);
   });
 
   it('announces a revision when its artifact is new, or when a sync intent travels with it', () => {

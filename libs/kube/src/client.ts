@@ -1,10 +1,12 @@
 import { ErrorCode } from '@ferry/contracts';
-import { PatchStrategy } from '@kubernetes/client-node';
 import { applyBody } from './domain/apply-body.js';
 import { describeRef, groupOf, refOf, versionOf } from './domain/identity.js';
 import { KubeError, codeForStatus, parseStatusBody } from './errors.js';
 import type { HttpRequest, HttpResult, KubeTransport } from './transport.js';
 import type { ApiResource, KubeObject, ObjectRef } from './types.js';
+
+/** The content type of a server-side apply PATCH (client-node's `PatchStrategy.ServerSideApply`). */
+const SERVER_SIDE_APPLY_CONTENT_TYPE = 'application/apply-patch+yaml';
 
 /** Field manager Ferry applies with unless told otherwise. */
 export const DEFAULT_FIELD_MANAGER = 'ferry';
@@ -298,7 +300,7 @@ class Client implements ClusterClient {
         dryRun: options.dryRun ? 'All' : undefined,
         fieldValidation: options.validate === false ? 'Ignore' : 'Strict',
       },
-      contentType: PatchStrategy.ServerSideApply,
+      contentType: SERVER_SIDE_APPLY_CONTENT_TYPE,
       body: applyBody(object, { clusterScoped: !resource.namespaced }),
     });
     if ((result.status !== 200 && result.status !== 201) || !isKubeObject(result.body)) throw this.fail('apply', described, result);

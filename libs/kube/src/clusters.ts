@@ -1,14 +1,20 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ErrorCode, IN_CLUSTER_NAME, IN_CLUSTER_SERVER } from '@ferry/contracts';
-import { KubeConfig } from '@kubernetes/client-node';
 import { createClusterClient, type ClusterClient } from './client.js';
+import { createCredentials, type CredentialsOptions } from './credentials.js';
 import { KubeError } from './errors.js';
+import {
+  KubeconfigError,
+  SERVICE_ACCOUNT_DIR,
+  defaultKubeconfigPaths,
+  loadInClusterConfig,
+  loadKubeconfig,
+  type ClusterAccessConfig,
+} from './kubeconfig.js';
 import { KubeTransport } from './transport.js';
 
-/** Where Kubernetes mounts a pod's service-account credentials. */
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+export { SERVICE_ACCOUNT_DIR };
 
 /** A named cluster other than the default. */
 export interface ClusterOptions {
@@ -35,6 +41,11 @@ export interface ResolveClustersOptions {
   serviceAccountDir?: string;
   /** Per-request timeout in ms (watches excepted). Default 30000. */
   requestTimeoutMs?: number;
+  /**
+   * Token files (`tokenFile`, the in-cluster service-account token) are read again when older than
+   * this, in ms (client-go's period); 0 reads them on every request. Default 60000.
+   */
+  tokenFileRefreshMs?: number;
 }
 
 /** An app's `spec.destination` (or any part of it). */
@@ -73,9 +84,9 @@ export interface ClusterRegistry {
 
 interface LoadedCluster {
   info: ClusterInfo;
-  kubeConfig: KubeConfig | undefined;
+  access: ClusterAccessConfig | undefined;
   /** Why the cluster cannot be used (default cluster only; named clusters fail resolveClusters). */
-  problem: string | undefined;
+  problem: KubeError | undefined;
 }
 
 function normalizeServer(server: string): string {
@@ -87,84 +98,27 @@ function normalizeServer(server: string): string {
   }
 }
 
-function loadKubeconfigFiles(paths: readonly string[], context: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  let first = true;
-  for (const path of paths) {
-    if (first) {
-      kc.loadFromFile(path);
-      first = false;
-    } else {
-      const next = new KubeConfig();
-      next.loadFromFile(path);
-      kc.mergeConfig(next, true);
-    }
-  }
-  if (context !== undefined) {
-    if (!kc.getContextObject(context)) throw new Error(`context "${context}" is not in ${paths.join(delimiter)}`);
-    kc.setCurrentContext(context);
-  }
-  if (!kc.getCurrentContext()) throw new Error(`${paths.join(delimiter)} has no current-context`);
-  const cluster = kc.getCurrentCluster();
-  if (!cluster?.server) throw new Error(`context "${kc.getCurrentContext()}" in ${paths.join(delimiter)} names no cluster with a server`);
-  return kc;
-}
-
-function loadInCluster(env: Readonly<Record<string, string | undefined>>, dir: string): KubeConfig {
-  const host = env.KUBERNETES_SERVICE_HOST;
-  const port = env.KUBERNETES_SERVICE_PORT ?? '443';
-  const tokenFile = join(dir, 'token');
-  if (!host) throw new Error('KUBERNETES_SERVICE_HOST is not set');
-  if (!existsSync(tokenFile)) throw new Error(`no service-account token at ${tokenFile}`);
-  const caFile = join(dir, 'ca.crt');
-  const namespaceFile = join(dir, 'namespace');
-  const hostPart = host.includes(':') ? `[${host}]` : host;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'in-cluster', server: `https://${hostPart}:${port}`, skipTLSVerify: false, ...(existsSync(caFile) ? { caFile } : {}) }],
-    // client-node's tokenFile provider re-reads the file, so rotated projected tokens are picked up.
-    users: [{ name: 'in-cluster', authProvider: { name: 'tokenFile', config: { tokenFile } } }],
-    contexts: [
-      {
-        name: 'in-cluster',
-        cluster: 'in-cluster',
-        user: 'in-cluster',
-        ...(existsSync(namespaceFile) ? { namespace: readFileSync(namespaceFile, 'utf8').trim() } : {}),
-      },
-    ],
-    currentContext: 'in-cluster',
-  });
-  return kc;
-}
-
 function loadDefault(options: ResolveClustersOptions, env: Readonly<Record<string, string | undefined>>): LoadedCluster {
   const dir = options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
   const base = { name: IN_CLUSTER_NAME, isDefault: true };
   const detectInCluster = (): boolean => Boolean(env.KUBERNETES_SERVICE_HOST) && existsSync(join(dir, 'token'));
   const useInCluster = options.inCluster === true || (options.inCluster === undefined && options.kubeconfigPath === undefined && detectInCluster());
   try {
-    if (useInCluster) {
-      const kc = loadInCluster(env, dir);
-      return { info: { ...base, server: kc.getCurrentCluster()?.server ?? '', source: 'in-cluster' }, kubeConfig: kc, problem: undefined };
+    let access: ClusterAccessConfig;
+    if (useInCluster) access = loadInClusterConfig(env, dir);
+    else {
+      const paths = options.kubeconfigPath !== undefined ? [options.kubeconfigPath] : defaultKubeconfigPaths(env);
+      if (paths.length === 0 || (options.kubeconfigPath === undefined && !existsSync(paths[0] as string))) {
+        const where = env.KUBECONFIG ? `KUBECONFIG=${env.KUBECONFIG}` : paths.join(delimiter);
+        throw new KubeconfigError([{ file: where, field: '', message: 'no kubeconfig there and not running in a pod' }]);
+      }
+      access = loadKubeconfig(paths);
     }
-    let paths: string[];
-    if (options.kubeconfigPath !== undefined) paths = [options.kubeconfigPath];
-    else if (env.KUBECONFIG) paths = env.KUBECONFIG.split(delimiter).filter((p) => p && existsSync(p));
-    else paths = [join(env.HOME ?? homedir(), '.kube', 'config')];
-    const missing = paths.filter((p) => !existsSync(p));
-    if (paths.length === 0 || missing.length > 0) {
-      const where = options.kubeconfigPath ?? (env.KUBECONFIG ? `KUBECONFIG=${env.KUBECONFIG}` : paths.join(delimiter));
-      throw new Error(`no kubeconfig at ${where} and not running in a pod`);
-    }
-    const kc = loadKubeconfigFiles(paths, undefined);
-    return {
-      info: { ...base, server: kc.getCurrentCluster()?.server ?? '', source: `${paths.join(delimiter)} (context ${kc.getCurrentContext()})` },
-      kubeConfig: kc,
-      problem: undefined,
-    };
+    return { info: { ...base, server: access.server, source: access.source }, access, problem: undefined };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { info: { ...base, server: '', source: 'unavailable' }, kubeConfig: undefined, problem: message };
+    const problem =
+      error instanceof KubeError ? error : new KubeError(ErrorCode.KubeConfigInvalid, `failed to load kubeconfig: ${String(error)}`, { operation: 'configure', cause: error });
+    return { info: { ...base, server: '', source: 'unavailable' }, access: undefined, problem };
   }
 }
 
@@ -172,11 +126,13 @@ class Registry implements ClusterRegistry {
   private readonly loaded: LoadedCluster[];
   private readonly clients = new Map<string, ClusterClient>();
   private readonly requestTimeoutMs: number;
+  private readonly credentialOptions: CredentialsOptions;
   private closing: Promise<void> | undefined;
 
-  constructor(loaded: LoadedCluster[], requestTimeoutMs: number) {
+  constructor(loaded: LoadedCluster[], requestTimeoutMs: number, credentialOptions: CredentialsOptions) {
     this.loaded = loaded;
     this.requestTimeoutMs = requestTimeoutMs;
+    this.credentialOptions = credentialOptions;
   }
 
   private clientOf(cluster: LoadedCluster): ClusterClient {
@@ -188,15 +144,17 @@ class Registry implements ClusterRegistry {
     }
     const existing = this.clients.get(cluster.info.name);
     if (existing) return existing;
-    if (!cluster.kubeConfig) {
-      throw new KubeError(ErrorCode.KubeConfigInvalid, `failed to use cluster ${cluster.info.name}: ${cluster.problem ?? 'not loaded'}`, {
+    if (!cluster.access) {
+      throw new KubeError(ErrorCode.KubeConfigInvalid, `failed to use cluster ${cluster.info.name}: ${cluster.problem?.message ?? 'not loaded'}`, {
         cluster: cluster.info.name,
         operation: 'connect',
+        ...(cluster.problem ? { cause: cluster.problem } : {}),
       });
     }
+    const credentials = createCredentials(cluster.access, this.credentialOptions);
     const client = createClusterClient({
       name: cluster.info.name,
-      transport: new KubeTransport(cluster.kubeConfig, { requestTimeoutMs: this.requestTimeoutMs }),
+      transport: new KubeTransport(cluster.access, credentials, { requestTimeoutMs: this.requestTimeoutMs }),
     });
     this.clients.set(cluster.info.name, client);
     return client;
@@ -257,25 +215,24 @@ export function resolveClusters(options: ResolveClustersOptions = {}): ClusterRe
   const env = options.env ?? process.env;
   const loaded: LoadedCluster[] = [loadDefault(options, env)];
   const problems: string[] = [];
+  const causes: unknown[] = [];
   for (const [name, cluster] of Object.entries(options.clusters ?? {})) {
     if (name === IN_CLUSTER_NAME) {
       problems.push(`cluster name "${IN_CLUSTER_NAME}" is reserved for the default cluster`);
       continue;
     }
     try {
-      if (!existsSync(cluster.kubeconfigPath)) throw new Error(`no kubeconfig at ${cluster.kubeconfigPath}`);
-      const kc = loadKubeconfigFiles([cluster.kubeconfigPath], cluster.context);
-      loaded.push({
-        info: { name, server: kc.getCurrentCluster()?.server ?? '', source: `${cluster.kubeconfigPath} (context ${kc.getCurrentContext()})`, isDefault: false },
-        kubeConfig: kc,
-        problem: undefined,
-      });
+      const access = loadKubeconfig([cluster.kubeconfigPath], cluster.context);
+      loaded.push({ info: { name, server: access.server, source: access.source, isDefault: false }, access, problem: undefined });
     } catch (error) {
+      causes.push(error);
       problems.push(`cluster "${name}": ${error instanceof Error ? error.message : String(error)}`);
     }
   }
   if (problems.length > 0) {
-    throw new KubeError(ErrorCode.KubeConfigInvalid, `failed to load clusters: ${problems.join('; ')}`, { operation: 'configure' });
+    throw new KubeError(ErrorCode.KubeConfigInvalid, `failed to load clusters: ${problems.join('; ')}`, { operation: 'configure', cause: causes[0] });
   }
-  return new Registry(loaded, options.requestTimeoutMs ?? 30_000);
+  return new Registry(loaded, options.requestTimeoutMs ?? 30_000, {
+    ...(options.tokenFileRefreshMs === undefined ? {} : { tokenFileRefreshMs: options.tokenFileRefreshMs }),
+  });
 }

@@ -22,6 +22,21 @@ export {
   type DestinationRef,
   type ResolveClustersOptions,
 } from './clusters.js';
+export {
+  ClusterAuthType,
+  KubeconfigError,
+  defaultKubeconfigPaths,
+  loadInClusterConfig,
+  loadKubeconfig,
+  mergeKubeconfigFiles,
+  resolveKubeconfig,
+  type ClusterAccessConfig,
+  type ClusterAuth,
+  type ClusterTlsConfig,
+  type KubeconfigProblem,
+  type MergedKubeconfig,
+} from './kubeconfig.js';
+export { createCredentials, type ClusterCredentials, type CredentialsOptions, type RequestAuth } from './credentials.js';
 export { startWatchCache, type WatchCache, type WatchCacheOptions } from './watch-cache.js';
 export { describeRef, groupOf, refOf, resourceKey, versionOf } from './domain/identity.js';
 export {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterCredentials, RequestAuth } from './credentials.js';
+import type { ClusterAccessConfig } from './kubeconfig.js';
 
 /** A parsed HTTP answer from the API server. `body` is JSON when it parses, else the text. */
 export interface HttpResult {
@@ -28,63 +29,53 @@ type Query = HttpRequest['query'];
 const MAX_SOCKETS = 64;
 
 /**
- * HTTP to one cluster's API server with the kubeconfig's credentials (client-node's KubeConfig does
- * auth: tokens, token files, exec plugins, client certificates, CA). Requests go through one
- * keep-alive agent per cluster — client-node builds a new agent per request, which costs a TLS
- * handshake per call — and bodies stay plain JSON (client-node's typed serializer turns timestamps
- * into Dates and drops fields its models do not know, which a diff engine cannot have).
+ * HTTP to one cluster's API server with its credentials (kubeconfig.ts resolves them, credentials.ts
+ * applies them per request). Requests go through one keep-alive agent per cluster and pool (TLS
+ * material is fixed at the first request) and bodies stay plain JSON: client-node's typed serializer
+ * turns timestamps into Dates and drops fields its models do not know, which a diff engine cannot have.
+ * A plain `http://` server works without `insecure-skip-tls-verify`, as with kubectl.
  */
 export class KubeTransport {
   readonly server: string;
-  private readonly kc: KubeConfig;
+  private readonly access: ClusterAccessConfig;
+  private readonly credentials: ClusterCredentials;
   private readonly defaultTimeoutMs: number;
   private agent: http.Agent | undefined;
   private watchAgent: http.Agent | undefined;
   private readonly requests = new Set<http.ClientRequest>();
 
-  constructor(kc: KubeConfig, options: { requestTimeoutMs: number }) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    this.kc = kc;
-    this.server = cluster.server.replace(/\/+$/, '');
+  constructor(access: ClusterAccessConfig, credentials: ClusterCredentials, options: { requestTimeoutMs: number }) {
+    this.access = access;
+    this.credentials = credentials;
+    this.server = access.server.replace(/\/+$/, '');
     this.defaultTimeoutMs = options.requestTimeoutMs;
   }
 
-  private async prepare(pool: 'request' | 'watch'): Promise<{ headers: Record<string, string>; agent: http.Agent; auth: string | undefined }> {
-    const opts: https.RequestOptions = {};
-    const plainHttp = this.server.startsWith('http:');
-    try {
-      await this.kc.applyToHTTPSOptions(opts);
-    } catch (error) {
-      // client-node refuses http:// servers unless insecure-skip-tls-verify is set (kubectl does not);
-      // credentials are already applied to `opts` when it throws that, so go on for plain HTTP.
-      if (!(plainHttp && error instanceof Error && /HTTP protocol is not allowed/.test(error.message))) throw error;
-    }
-    const headers: Record<string, string> = {};
-    for (const [key, value] of Object.entries(opts.headers ?? {})) {
-      if (typeof value === 'string' || typeof value === 'number') headers[key] = String(value);
-      else if (Array.isArray(value)) headers[key] = value.join(', ');
-    }
-    const proxied = Boolean(this.kc.getCurrentCluster()?.proxyUrl);
-    if (proxied && opts.agent instanceof http.Agent) return { headers, agent: opts.agent, auth: opts.auth ?? undefined };
-    const create = (maxSockets: number): http.Agent =>
-      plainHttp
-        ? new http.Agent({ keepAlive: true, maxSockets })
-        : new https.Agent({
-            keepAlive: true,
-            maxSockets,
-            ...(opts.ca ? { ca: opts.ca } : {}),
-            ...(opts.cert ? { cert: opts.cert } : {}),
-            ...(opts.key ? { key: opts.key } : {}),
-            ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
-            ...(opts.servername ? { servername: opts.servername } : {}),
-          });
+  private createAgent(maxSockets: number, auth: RequestAuth): http.Agent {
+    if (this.server.startsWith('http:')) return new http.Agent({ keepAlive: true, maxSockets });
+    const tls = this.access.tls;
+    // A client certificate from an exec plugin is taken at the first request of each pool (documented limit).
+    const cert = auth.cert ?? tls.cert;
+    const key = auth.key ?? tls.key;
+    return new https.Agent({
+      keepAlive: true,
+      maxSockets,
+      ...(tls.ca ? { ca: tls.ca } : {}),
+      ...(cert ? { cert } : {}),
+      ...(key ? { key } : {}),
+      ...(tls.insecureSkipTlsVerify ? { rejectUnauthorized: false } : {}),
+      ...(tls.serverName ? { servername: tls.serverName } : {}),
+    });
+  }
+
+  private async prepare(pool: 'request' | 'watch'): Promise<{ headers: Record<string, string>; agent: http.Agent }> {
+    const auth = await this.credentials.authenticate();
     if (pool === 'watch') {
-      this.watchAgent ??= create(Infinity);
-      return { headers, agent: this.watchAgent, auth: opts.auth ?? undefined };
+      this.watchAgent ??= this.createAgent(Infinity, auth);
+      return { headers: auth.headers, agent: this.watchAgent };
     }
-    this.agent ??= create(MAX_SOCKETS);
-    return { headers, agent: this.agent, auth: opts.auth ?? undefined };
+    this.agent ??= this.createAgent(MAX_SOCKETS, auth);
+    return { headers: auth.headers, agent: this.agent };
   }
 
   private url(path: string, query: Query): URL {
@@ -97,7 +88,7 @@ export class KubeTransport {
 
   /** One request; resolves with any HTTP status, rejects only when no response came. */
   async request(req: HttpRequest): Promise<HttpResult> {
-    const { headers, agent, auth } = await this.prepare('request');
+    const { headers, agent } = await this.prepare('request');
     const url = this.url(req.path, req.query);
     const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
     const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
@@ -106,7 +97,6 @@ export class KubeTransport {
       const request = lib.request(url, {
         method: req.method,
         agent,
-        ...(auth ? { auth } : {}),
         headers: {
           ...headers,
           Accept: 'application/json',
@@ -154,7 +144,7 @@ export class KubeTransport {
    * body. Rejects on network failure or when `signal` aborts.
    */
   async stream(path: string, query: Query, onLine: (line: string) => void, signal: AbortSignal): Promise<HttpResult> {
-    const { headers, agent, auth } = await this.prepare('watch');
+    const { headers, agent } = await this.prepare('watch');
     const url = this.url(path, query);
     return new Promise<HttpResult>((resolve, reject) => {
       if (signal.aborted) {
@@ -162,7 +152,7 @@ export class KubeTransport {
         return;
       }
       const lib = url.protocol === 'http:' ? http : https;
-      const request = lib.request(url, { method: 'GET', agent, ...(auth ? { auth } : {}), headers: { ...headers, Accept: 'application/json' } });
+      const request = lib.request(url, { method: 'GET', agent, headers: { ...headers, Accept: 'application/json' } });
       this.requests.add(request);
       const onAbort = (): void => {
         request.destroy(signal.reason instanceof Error ? signal.reason : new Error('watch aborted'));

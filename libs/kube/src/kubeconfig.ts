@@ -339,21 +339,31 @@ function userAuth(entry: Entry, problems: Problems): { auth: ClusterAuth; cert: 
   const exec = entry.value.exec;
   const authProvider = entry.value['auth-provider'];
 
-  const methods = [token !== undefined || tokenFile !== undefined ? 'token' : '', username !== undefined || password !== undefined ? 'basic auth' : ''].filter(Boolean);
-  if (methods.length > 1) problems.add(entry.file, entry.field, `more than one authentication method (${methods.join(', ')}); only one is allowed`);
+  const methods = [
+    token !== undefined || tokenFile !== undefined ? 'token' : '',
+    username !== undefined || password !== undefined ? 'basic auth' : '',
+  ].filter(Boolean);
+  if (methods.length > 1)
+    problems.add(entry.file, entry.field, `more than one authentication method (${methods.join(', ')}); only one is allowed`);
 
   if (exec !== undefined && exec !== null) {
     if (!isObject(exec)) problems.add(entry.file, `${entry.field}.exec`, 'must be a mapping');
     else if (typeof exec.command !== 'string' || !exec.command) problems.add(entry.file, `${entry.field}.exec.command`, 'is missing');
-    if (authProvider !== undefined && authProvider !== null) problems.add(entry.file, `${entry.field}.auth-provider`, 'cannot be combined with exec');
+    if (authProvider !== undefined && authProvider !== null)
+      problems.add(entry.file, `${entry.field}.auth-provider`, 'cannot be combined with exec');
     if (methods.includes('basic auth')) problems.add(entry.file, `${entry.field}.exec`, 'cannot be combined with basic auth');
     if (isObject(exec) && typeof exec.command === 'string' && exec.command) {
       // kubectl: a relative command with a path separator is relative to the kubeconfig's directory.
       const command = exec.command.includes(sep) && !isAbsolute(exec.command) ? pathOf(entry, exec.command) : exec.command;
-      return { auth: { type: ClusterAuthType.Plugin, userName: entry.name, exec: { ...exec, command }, authProvider: undefined }, cert, key };
+      return {
+        auth: { type: ClusterAuthType.Plugin, userName: entry.name, exec: { ...exec, command }, authProvider: undefined },
+        cert,
+        key,
+      };
     }
   } else if (authProvider !== undefined && authProvider !== null) {
-    if (!isObject(authProvider) || typeof authProvider.name !== 'string') problems.add(entry.file, `${entry.field}.auth-provider.name`, 'is missing');
+    if (!isObject(authProvider) || typeof authProvider.name !== 'string')
+      problems.add(entry.file, `${entry.field}.auth-provider.name`, 'is missing');
     else return { auth: { type: ClusterAuthType.Plugin, userName: entry.name, exec: undefined, authProvider }, cert, key };
   }
 
@@ -397,11 +407,23 @@ export function resolveKubeconfig(merged: MergedKubeconfig, context?: string): C
   const user = userName === undefined ? undefined : merged.users.get(userName);
   if (userName !== undefined && !user) problems.add(ctx.file, `${ctx.field}.user`, `user "${userName}" is not defined`);
 
-  const { server, tls } = cluster ? clusterTls(cluster, problems) : { server: '', tls: { ca: undefined, insecureSkipTlsVerify: false, serverName: undefined } };
-  const { auth, cert, key } = user ? userAuth(user, problems) : { auth: { type: ClusterAuthType.None } as const, cert: undefined, key: undefined };
+  const { server, tls } = cluster
+    ? clusterTls(cluster, problems)
+    : { server: '', tls: { ca: undefined, insecureSkipTlsVerify: false, serverName: undefined } };
+  const { auth, cert, key } = user
+    ? userAuth(user, problems)
+    : { auth: { type: ClusterAuthType.None } as const, cert: undefined, key: undefined };
   const headers = user ? impersonationHeaders(user, problems) : {};
   if (problems.list.length > 0) throw new KubeconfigError(problems.list);
-  return { server, context: contextName, namespace, source: `${where} (context ${contextName})`, tls: { ...tls, cert, key }, auth, headers };
+  return {
+    server,
+    context: contextName,
+    namespace,
+    source: `${where} (context ${contextName})`,
+    tls: { ...tls, cert, key },
+    auth,
+    headers,
+  };
 }
 
 /** mergeKubeconfigFiles + resolveKubeconfig: the cluster access of `paths` at `context` (default its current one). */
@@ -415,7 +437,10 @@ export function loadKubeconfig(paths: readonly string[], context?: string): Clus
  * (port default 443, IPv6 hosts bracketed), the service-account `token` (re-read by the transport, so
  * rotated projected tokens are used), `ca.crt` when present, the pod's `namespace`.
  */
-export function loadInClusterConfig(env: Readonly<Record<string, string | undefined>>, serviceAccountDir: string = SERVICE_ACCOUNT_DIR): ClusterAccessConfig {
+export function loadInClusterConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  serviceAccountDir: string = SERVICE_ACCOUNT_DIR,
+): ClusterAccessConfig {
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT || '443';
   if (!host) fail('in-cluster', 'KUBERNETES_SERVICE_HOST', 'is not set (not running in a pod)');

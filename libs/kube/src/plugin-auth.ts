@@ -24,7 +24,9 @@ async function pluginKubeConfig(auth: PluginAuth): Promise<KubeConfig> {
   const kc = new KubeConfigClass();
   kc.loadFromOptions({
     clusters: [{ name: 'ferry', server: PLACEHOLDER_SERVER, skipTLSVerify: false }],
-    users: [{ name: auth.userName, ...(auth.exec ? { exec: auth.exec } : {}), ...(auth.authProvider ? { authProvider: auth.authProvider } : {}) }],
+    users: [
+      { name: auth.userName, ...(auth.exec ? { exec: auth.exec } : {}), ...(auth.authProvider ? { authProvider: auth.authProvider } : {}) },
+    ],
     contexts: [{ name: 'ferry', cluster: 'ferry', user: auth.userName }],
     currentContext: 'ferry',
   });

@@ -224,11 +224,15 @@ class Client implements ClusterClient {
     const found = kinds?.get(kind);
     if (found) return found;
     const type = `${apiVersion}/${kind}`;
-    throw new KubeError(ErrorCode.KubeKindUnknown, `failed to find resource type ${type}: cluster ${this.name} serves no ${kind} in ${apiVersion}`, {
-      cluster: this.name,
-      operation: 'discover',
-      resource: type,
-    });
+    throw new KubeError(
+      ErrorCode.KubeKindUnknown,
+      `failed to find resource type ${type}: cluster ${this.name} serves no ${kind} in ${apiVersion}`,
+      {
+        cluster: this.name,
+        operation: 'discover',
+        resource: type,
+      },
+    );
   }
 
   private invalid(operation: string, resource: string, message: string): KubeError {
@@ -312,15 +316,18 @@ class Client implements ClusterClient {
     const described = describeRef({ ...ref, name: ref.name || `${object.metadata.generateName ?? ''}*` });
     if (!object.apiVersion || !object.kind) throw this.invalid('create', described, 'apiVersion and kind are required');
     const resource = await this.resourceFor(object.apiVersion, object.kind);
-    if (!ref.name && !object.metadata.generateName) throw this.invalid('create', described, 'metadata.name or metadata.generateName is required');
-    if (resource.namespaced && !ref.namespace) throw this.invalid('create', described, `${object.kind} is namespaced and no namespace was given`);
+    if (!ref.name && !object.metadata.generateName)
+      throw this.invalid('create', described, 'metadata.name or metadata.generateName is required');
+    if (resource.namespaced && !ref.namespace)
+      throw this.invalid('create', described, `${object.kind} is namespaced and no namespace was given`);
     const result = await this.send('create', described, {
       method: 'POST',
       path: resourcePath(resource, ref.namespace),
       query: { fieldManager: options.fieldManager ?? DEFAULT_FIELD_MANAGER, dryRun: options.dryRun ? 'All' : undefined },
       body: applyBody(object, { clusterScoped: !resource.namespaced }),
     });
-    if ((result.status !== 201 && result.status !== 200 && result.status !== 202) || !isKubeObject(result.body)) throw this.fail('create', described, result);
+    if ((result.status !== 201 && result.status !== 200 && result.status !== 202) || !isKubeObject(result.body))
+      throw this.fail('create', described, result);
     return result.body;
   }
 
@@ -379,7 +386,8 @@ class Client implements ClusterClient {
     signal: AbortSignal,
   ): Promise<void> {
     const described = `${resource.apiVersion}/${resource.kind}`;
-    if (this.closed) throw new KubeError(ErrorCode.KubeRequest, `failed to watch ${described}: client closed`, { cluster: this.name, operation: 'watch' });
+    if (this.closed)
+      throw new KubeError(ErrorCode.KubeRequest, `failed to watch ${described}: client closed`, { cluster: this.name, operation: 'watch' });
     let result: HttpResult;
     try {
       result = await this.transport.stream(

@@ -102,7 +102,8 @@ function loadDefault(options: ResolveClustersOptions, env: Readonly<Record<strin
   const dir = options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
   const base = { name: IN_CLUSTER_NAME, isDefault: true };
   const detectInCluster = (): boolean => Boolean(env.KUBERNETES_SERVICE_HOST) && existsSync(join(dir, 'token'));
-  const useInCluster = options.inCluster === true || (options.inCluster === undefined && options.kubeconfigPath === undefined && detectInCluster());
+  const useInCluster =
+    options.inCluster === true || (options.inCluster === undefined && options.kubeconfigPath === undefined && detectInCluster());
   try {
     let access: ClusterAccessConfig;
     if (useInCluster) access = loadInClusterConfig(env, dir);
@@ -117,7 +118,12 @@ function loadDefault(options: ResolveClustersOptions, env: Readonly<Record<strin
     return { info: { ...base, server: access.server, source: access.source }, access, problem: undefined };
   } catch (error) {
     const problem =
-      error instanceof KubeError ? error : new KubeError(ErrorCode.KubeConfigInvalid, `failed to load kubeconfig: ${String(error)}`, { operation: 'configure', cause: error });
+      error instanceof KubeError
+        ? error
+        : new KubeError(ErrorCode.KubeConfigInvalid, `failed to load kubeconfig: ${String(error)}`, {
+            operation: 'configure',
+            cause: error,
+          });
     return { info: { ...base, server: '', source: 'unavailable' }, access: undefined, problem };
   }
 }
@@ -145,11 +151,15 @@ class Registry implements ClusterRegistry {
     const existing = this.clients.get(cluster.info.name);
     if (existing) return existing;
     if (!cluster.access) {
-      throw new KubeError(ErrorCode.KubeConfigInvalid, `failed to use cluster ${cluster.info.name}: ${cluster.problem?.message ?? 'not loaded'}`, {
-        cluster: cluster.info.name,
-        operation: 'connect',
-        ...(cluster.problem ? { cause: cluster.problem } : {}),
-      });
+      throw new KubeError(
+        ErrorCode.KubeConfigInvalid,
+        `failed to use cluster ${cluster.info.name}: ${cluster.problem?.message ?? 'not loaded'}`,
+        {
+          cluster: cluster.info.name,
+          operation: 'connect',
+          ...(cluster.problem ? { cause: cluster.problem } : {}),
+        },
+      );
     }
     const credentials = createCredentials(cluster.access, this.credentialOptions);
     const client = createClusterClient({
@@ -162,10 +172,14 @@ class Registry implements ClusterRegistry {
 
   private unknown(what: string): KubeError {
     const known = this.loaded.map((c) => c.info.name).join(', ');
-    return new KubeError(ErrorCode.KubeClusterUnknown, `failed to resolve destination: ${what} is not a configured cluster (known: ${known})`, {
-      operation: 'resolve',
-      resource: what,
-    });
+    return new KubeError(
+      ErrorCode.KubeClusterUnknown,
+      `failed to resolve destination: ${what} is not a configured cluster (known: ${known})`,
+      {
+        operation: 'resolve',
+        resource: what,
+      },
+    );
   }
 
   private find(destination: DestinationRef): LoadedCluster {
@@ -230,7 +244,10 @@ export function resolveClusters(options: ResolveClustersOptions = {}): ClusterRe
     }
   }
   if (problems.length > 0) {
-    throw new KubeError(ErrorCode.KubeConfigInvalid, `failed to load clusters: ${problems.join('; ')}`, { operation: 'configure', cause: causes[0] });
+    throw new KubeError(ErrorCode.KubeConfigInvalid, `failed to load clusters: ${problems.join('; ')}`, {
+      operation: 'configure',
+      cause: causes[0],
+    });
   }
   return new Registry(loaded, options.requestTimeoutMs ?? 30_000, {
     ...(options.tokenFileRefreshMs === undefined ? {} : { tokenFileRefreshMs: options.tokenFileRefreshMs }),

@@ -1,6 +1,14 @@
 export type { ApiResource, KubeLogger, KubeObject, ObjectMeta, ObjectRef, WatchEvent } from './types.js';
 export { WatchEventType } from './types.js';
-export { KubeError, codeForStatus, isTransient, parseStatusBody, type KubeErrorCode, type KubeErrorContext, type ParsedStatus } from './errors.js';
+export {
+  KubeError,
+  codeForStatus,
+  isTransient,
+  parseStatusBody,
+  type KubeErrorCode,
+  type KubeErrorContext,
+  type ParsedStatus,
+} from './errors.js';
 export {
   DEFAULT_FIELD_MANAGER,
   discoverScopes,

@@ -141,7 +141,8 @@ class KindWatcher {
         break;
       case 'ERROR': {
         const status = parseStatusBody(object);
-        if (status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone') throw new RelistNeeded(status.message ?? 'resourceVersion too old');
+        if (status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone')
+          throw new RelistNeeded(status.message ?? 'resourceVersion too old');
         throw new KubeError(ErrorCode.KubeRequest, `failed to watch ${this.name}: ${status.message ?? 'watch error'}`, {
           cluster: this.client.name,
           operation: 'watch',
@@ -261,7 +262,13 @@ class KindWatcher {
       this.timer = undefined;
       this.wake?.();
       this.wake = undefined;
-      if (!this.listed) this.rejectReady(new KubeError(ErrorCode.KubeRequest, `failed to watch ${this.name}: the watch cache is closed`, { operation: 'watch', resource: this.name }));
+      if (!this.listed)
+        this.rejectReady(
+          new KubeError(ErrorCode.KubeRequest, `failed to watch ${this.name}: the watch cache is closed`, {
+            operation: 'watch',
+            resource: this.name,
+          }),
+        );
     }
     return this.done;
   }
@@ -288,7 +295,10 @@ class Cache implements WatchCache {
         try {
           options.onEvent(event);
         } catch (error) {
-          this.logger.error({ err: error, type: event.type, kind: event.object.kind, name: event.object.metadata.name }, 'watch cache onEvent handler threw');
+          this.logger.error(
+            { err: error, type: event.type, kind: event.object.kind, name: event.object.metadata.name },
+            'watch cache onEvent handler threw',
+          );
         }
       },
       indexSet: (key, previous, next) => {
@@ -313,7 +323,9 @@ class Cache implements WatchCache {
 
   ensureWatched(apiVersion: string, kind: string): Promise<void> {
     if (this.closing) {
-      return Promise.reject(new KubeError(ErrorCode.KubeRequest, `failed to watch ${apiVersion}/${kind}: the watch cache is closed`, { operation: 'watch' }));
+      return Promise.reject(
+        new KubeError(ErrorCode.KubeRequest, `failed to watch ${apiVersion}/${kind}: the watch cache is closed`, { operation: 'watch' }),
+      );
     }
     const key = typeKey(apiVersion, kind);
     const watcher = this.watchers.get(key);
@@ -322,7 +334,10 @@ class Cache implements WatchCache {
     if (inFlight) return inFlight;
     const start = (async () => {
       const resource = await this.client.resourceFor(apiVersion, kind);
-      if (this.closing) throw new KubeError(ErrorCode.KubeRequest, `failed to watch ${apiVersion}/${kind}: the watch cache is closed`, { operation: 'watch' });
+      if (this.closing)
+        throw new KubeError(ErrorCode.KubeRequest, `failed to watch ${apiVersion}/${kind}: the watch cache is closed`, {
+          operation: 'watch',
+        });
       const created = new KindWatcher(
         this.client,
         resource,

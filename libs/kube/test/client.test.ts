@@ -94,7 +94,9 @@ describe('ClusterClient against the sandbox cluster', () => {
     const created = await client.apply(deployment('apply-twice', 'web', 1));
     assert.equal((created.spec as { replicas: number }).replicas, 1);
     assert.ok(created.metadata.uid);
-    const managers = (created.metadata.managedFields as Array<{ manager: string; operation: string }>).map((m) => `${m.manager}/${m.operation}`);
+    const managers = (created.metadata.managedFields as Array<{ manager: string; operation: string }>).map(
+      (m) => `${m.manager}/${m.operation}`,
+    );
     assert.ok(managers.includes('ferry/Apply'), managers.join(','));
 
     const updated = await client.apply(deployment('apply-twice', 'web', 3));
@@ -119,7 +121,10 @@ describe('ClusterClient against the sandbox cluster', () => {
     await client.apply(configMap('force', 'cm', { a: 'mine' }), { fieldManager: 'someone-else' });
     const taken = await client.apply(configMap('force', 'cm', { a: 'ferry' }));
     assert.deepEqual(taken.data, { a: 'ferry' });
-    await rejectsWith(client.apply(configMap('force', 'cm', { a: 'theirs' }), { fieldManager: 'someone-else', force: false }), ErrorCode.KubeConflict);
+    await rejectsWith(
+      client.apply(configMap('force', 'cm', { a: 'theirs' }), { fieldManager: 'someone-else', force: false }),
+      ErrorCode.KubeConflict,
+    );
   });
 
   it('changes nothing on a dry-run apply, for a new object and for an existing one', async () => {
@@ -155,15 +160,29 @@ describe('ClusterClient against the sandbox cluster', () => {
   it('finds a custom kind right after its CRD is applied (discovery refreshed on a miss)', async () => {
     await client.apply(crd('widgets', 'Widget'));
     await client.ensureNamespace('crds');
-    const widget = await client.apply({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'crds' }, spec: { size: 1 } });
+    const widget = await client.apply({
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'w', namespace: 'crds' },
+      spec: { size: 1 },
+    });
     assert.equal(widget.kind, 'Widget');
     // example.com/v1 is now cached with Widget only; a second CRD in the same group-version must still be found.
     await client.apply(crd('gadgets', 'Gadget', 'Cluster'));
     const gadgets = await client.resourceFor('example.com/v1', 'Gadget');
     assert.equal(gadgets.namespaced, false);
-    const gadget = await client.apply({ apiVersion: 'example.com/v1', kind: 'Gadget', metadata: { name: 'g', namespace: 'ignored' }, spec: {} });
+    const gadget = await client.apply({
+      apiVersion: 'example.com/v1',
+      kind: 'Gadget',
+      metadata: { name: 'g', namespace: 'ignored' },
+      spec: {},
+    });
     assert.equal(gadget.metadata.namespace, undefined);
-    const lookup = await discoverScopes(client, [gadget, widget, { apiVersion: 'example.com/v1', kind: 'Unknown', metadata: { name: 'u' } }]);
+    const lookup = await discoverScopes(client, [
+      gadget,
+      widget,
+      { apiVersion: 'example.com/v1', kind: 'Unknown', metadata: { name: 'u' } },
+    ]);
     assert.equal(lookup('example.com/v1', 'Gadget'), false);
     assert.equal(lookup('example.com/v1', 'Widget'), true);
     assert.equal(lookup('example.com/v1', 'Unknown'), undefined);
@@ -176,7 +195,13 @@ describe('ClusterClient against the sandbox cluster', () => {
     await client.apply(configMap('list-a', 'two', {}, { tier: 'db' }));
     await client.apply(configMap('list-b', 'three', {}, { tier: 'web' }));
     const inA = await client.list('v1', 'ConfigMap', { namespace: 'list-a' });
-    assert.deepEqual(inA.map((o) => o.metadata.name).filter((n) => n !== 'kube-root-ca.crt').sort(), ['one', 'two']);
+    assert.deepEqual(
+      inA
+        .map((o) => o.metadata.name)
+        .filter((n) => n !== 'kube-root-ca.crt')
+        .sort(),
+      ['one', 'two'],
+    );
     const web = await client.list('v1', 'ConfigMap', { labelSelector: 'tier=web' });
     assert.deepEqual(web.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort(), ['list-a/one', 'list-b/three']);
     assert.ok(web.every((o) => o.apiVersion === 'v1' && o.kind === 'ConfigMap'));
@@ -186,7 +211,12 @@ describe('ClusterClient against the sandbox cluster', () => {
 
   it('creates objects, generated names included, and reports AlreadyExists as a conflict', async () => {
     await client.ensureNamespace('create');
-    const hook = await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'hook-', namespace: 'create' }, data: { a: '1' } });
+    const hook = await client.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { generateName: 'hook-', namespace: 'create' },
+      data: { a: '1' },
+    });
     assert.match(hook.metadata.name ?? '', /^hook-.+/);
     const named = await client.create(configMap('create', 'named', { a: '1' }));
     assert.equal(named.metadata.name, 'named');

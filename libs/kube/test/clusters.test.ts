@@ -39,7 +39,10 @@ describe('resolveClusters', () => {
     defaultPath = join(dir.path, 'default.yaml');
     stagingPath = join(dir.path, 'staging.yaml');
     await writeFile(defaultPath, kubeconfig('http://127.0.0.1:6443'));
-    await writeFile(stagingPath, kubeconfig('https://staging.example:6443/', 'staging', [{ name: 'prod', server: 'https://prod.example:6443' }]));
+    await writeFile(
+      stagingPath,
+      kubeconfig('https://staging.example:6443/', 'staging', [{ name: 'prod', server: 'https://prod.example:6443' }]),
+    );
   });
   after(async () => {
     await dir.cleanup();
@@ -72,22 +75,38 @@ describe('resolveClusters', () => {
     assert.equal(registry.forDestination({ name: 'prod', server: 'https://prod.example:6443' }), prod);
     assert.deepEqual(
       registry.clusters().map((c) => [c.name, c.isDefault]),
-      [['in-cluster', true], ['staging', false], ['prod', false]],
+      [
+        ['in-cluster', true],
+        ['staging', false],
+        ['prod', false],
+      ],
     );
     await registry.close();
   });
 
   it('rejects an unknown name or server with FERRY_ERR_KUBE_CLUSTER_UNKNOWN naming it', () => {
     const registry = resolveClusters({ kubeconfigPath: defaultPath, env: {} });
-    assert.equal(codeOf(() => registry.forDestination({ name: 'nowhere' })), ErrorCode.KubeClusterUnknown);
-    assert.equal(codeOf(() => registry.forDestination({ server: 'https://nowhere.example' })), ErrorCode.KubeClusterUnknown);
-    assert.equal(codeOf(() => registry.forDestination({})), ErrorCode.KubeClusterUnknown);
+    assert.equal(
+      codeOf(() => registry.forDestination({ name: 'nowhere' })),
+      ErrorCode.KubeClusterUnknown,
+    );
+    assert.equal(
+      codeOf(() => registry.forDestination({ server: 'https://nowhere.example' })),
+      ErrorCode.KubeClusterUnknown,
+    );
+    assert.equal(
+      codeOf(() => registry.forDestination({})),
+      ErrorCode.KubeClusterUnknown,
+    );
     assert.throws(() => registry.forDestination({ name: 'nowhere' }), /nowhere/);
   });
 
   it('rejects a name and a server that point at different clusters', () => {
     const registry = resolveClusters({ kubeconfigPath: defaultPath, env: {}, clusters: { staging: { kubeconfigPath: stagingPath } } });
-    assert.equal(codeOf(() => registry.forDestination({ name: 'staging', server: 'https://kubernetes.default.svc' })), ErrorCode.KubeClusterUnknown);
+    assert.equal(
+      codeOf(() => registry.forDestination({ name: 'staging', server: 'https://kubernetes.default.svc' })),
+      ErrorCode.KubeClusterUnknown,
+    );
   });
 
   it('reads KUBECONFIG when no path is given', () => {
@@ -96,9 +115,16 @@ describe('resolveClusters', () => {
   });
 
   it('reports a missing default kubeconfig when the default cluster is used, not before', () => {
-    const registry = resolveClusters({ kubeconfigPath: join(dir.path, 'missing.yaml'), env: {}, clusters: { staging: { kubeconfigPath: stagingPath } } });
+    const registry = resolveClusters({
+      kubeconfigPath: join(dir.path, 'missing.yaml'),
+      env: {},
+      clusters: { staging: { kubeconfigPath: stagingPath } },
+    });
     assert.equal(registry.forDestination({ name: 'staging' }).name, 'staging');
-    assert.equal(codeOf(() => registry.forDestination({ name: 'in-cluster' })), ErrorCode.KubeConfigInvalid);
+    assert.equal(
+      codeOf(() => registry.forDestination({ name: 'in-cluster' })),
+      ErrorCode.KubeConfigInvalid,
+    );
   });
 
   it('fails at once, listing every problem, when a named cluster cannot be loaded', () => {
@@ -109,7 +135,8 @@ describe('resolveClusters', () => {
           env: {},
           clusters: { a: { kubeconfigPath: join(dir.path, 'nope.yaml') }, b: { kubeconfigPath: stagingPath, context: 'absent' } },
         }),
-      (error: unknown) => error instanceof KubeError && error.code === ErrorCode.KubeConfigInvalid && /"a"/.test(error.message) && /"b"/.test(error.message),
+      (error: unknown) =>
+        error instanceof KubeError && error.code === ErrorCode.KubeConfigInvalid && /"a"/.test(error.message) && /"b"/.test(error.message),
     );
   });
 
@@ -118,7 +145,10 @@ describe('resolveClusters', () => {
     await mkdir(sa, { recursive: true });
     await writeFile(join(sa, 'token'), 'pod-token');
     await writeFile(join(sa, 'namespace'), 'ferry');
-    const registry = resolveClusters({ env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' }, serviceAccountDir: sa });
+    const registry = resolveClusters({
+      env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' },
+      serviceAccountDir: sa,
+    });
     assert.equal(registry.defaultClient().server, 'https://10.0.0.1:443');
     assert.equal(registry.clusters()[0]?.source, 'in-cluster');
     // An explicit kubeconfig wins over detection.
@@ -135,7 +165,13 @@ describe('resolveClusters', () => {
     assert.equal(registry.close(), first);
     await first;
     assert.equal(client.close(), client.close());
-    await assert.rejects(client.get({ apiVersion: 'v1', kind: 'Namespace', name: 'x' }), (e: unknown) => e instanceof KubeError && e.code === ErrorCode.KubeRequest);
-    assert.equal(codeOf(() => registry.forDestination({ name: 'in-cluster' })), ErrorCode.KubeRequest);
+    await assert.rejects(
+      client.get({ apiVersion: 'v1', kind: 'Namespace', name: 'x' }),
+      (e: unknown) => e instanceof KubeError && e.code === ErrorCode.KubeRequest,
+    );
+    assert.equal(
+      codeOf(() => registry.forDestination({ name: 'in-cluster' })),
+      ErrorCode.KubeRequest,
+    );
   });
 });

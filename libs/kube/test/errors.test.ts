@@ -16,7 +16,12 @@ describe('KubeError codes', () => {
 
   it('is a FerryError named KubeError that keeps its cause and context', () => {
     const cause = new Error('boom');
-    const error = new KubeError(ErrorCode.KubeNotFound, 'failed to get Namespace x: not found', { status: 404, reason: 'NotFound', resource: 'Namespace x', cause });
+    const error = new KubeError(ErrorCode.KubeNotFound, 'failed to get Namespace x: not found', {
+      status: 404,
+      reason: 'NotFound',
+      resource: 'Namespace x',
+      cause,
+    });
     assert.equal(error.name, 'KubeError');
     assert.equal(error.cause, cause);
     assert.equal(error.status, 404);
@@ -27,7 +32,14 @@ describe('KubeError codes', () => {
 
 describe('parseStatusBody', () => {
   it('reads message, reason and code from a Status object or its JSON text', () => {
-    const status = { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'namespaces "x" not found', reason: 'NotFound', code: 404 };
+    const status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      message: 'namespaces "x" not found',
+      reason: 'NotFound',
+      code: 404,
+    };
     assert.deepEqual(parseStatusBody(status), { message: 'namespaces "x" not found', reason: 'NotFound', code: 404 });
     assert.deepEqual(parseStatusBody(JSON.stringify(status)), { message: 'namespaces "x" not found', reason: 'NotFound', code: 404 });
   });
@@ -46,7 +58,12 @@ describe('isTransient', () => {
     assert.equal(isTransient(withStatus(500)), true);
     assert.equal(isTransient(withStatus(503)), true);
     assert.equal(isTransient(withStatus(429)), true);
-    assert.equal(isTransient(new KubeError(ErrorCode.KubeRequest, 'x', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) })), true);
+    assert.equal(
+      isTransient(
+        new KubeError(ErrorCode.KubeRequest, 'x', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }),
+      ),
+      true,
+    );
   });
 
   it('is false for requests that will fail the same way again', () => {

@@ -37,7 +37,11 @@ describe('watch cache against the sandbox cluster', () => {
     cache = startWatchCache(client, {
       onEvent: (event) => {
         events.push(event);
-        const cached = cache.get({ ...event.object, namespace: event.object.metadata.namespace ?? '', name: event.object.metadata.name ?? '' });
+        const cached = cache.get({
+          ...event.object,
+          namespace: event.object.metadata.namespace ?? '',
+          name: event.object.metadata.name ?? '',
+        });
         if (event.type === 'DELETED' ? cached !== undefined : cached !== event.object) {
           orderProblems.push(`${event.type} ${event.object.metadata.name} emitted before the cache was updated`);
         }
@@ -67,7 +71,10 @@ describe('watch cache against the sandbox cluster', () => {
 
     started = Date.now();
     await client.apply(configMap('watched', 'by-client', { v: '2' }));
-    await waitUntil(() => (cache.get(ref('by-client'))?.data as Record<string, string> | undefined)?.v === '2', { timeoutMs: 1000, intervalMs: 10 });
+    await waitUntil(() => (cache.get(ref('by-client'))?.data as Record<string, string> | undefined)?.v === '2', {
+      timeoutMs: 1000,
+      intervalMs: 10,
+    });
     assert.ok(events.some((e) => e.type === 'MODIFIED' && e.object.metadata.name === 'by-client'));
 
     started = Date.now();
@@ -124,13 +131,19 @@ describe('watch cache against the sandbox cluster', () => {
     await client.apply(withTracking('blog', configMap('watched', 'blog-config', {})));
     const names = await waitUntil(
       () => {
-        const found = cache.listTracked('shop').map((o) => `${o.kind}/${o.metadata.name}`).sort();
+        const found = cache
+          .listTracked('shop')
+          .map((o) => `${o.kind}/${o.metadata.name}`)
+          .sort();
         return found.length === 2 && cache.get(ref('copied')) && cache.get(ref('blog-config')) ? found : undefined;
       },
       { timeoutMs: 2000, intervalMs: 10 },
     );
     assert.deepEqual(names, ['ConfigMap/shop-config', 'Deployment/shop-web']);
-    assert.deepEqual(cache.listTracked('blog').map((o) => o.metadata.name), ['blog-config']);
+    assert.deepEqual(
+      cache.listTracked('blog').map((o) => o.metadata.name),
+      ['blog-config'],
+    );
     assert.deepEqual(cache.listTracked('nobody'), []);
 
     await client.delete(ref('shop-config'));
@@ -153,7 +166,10 @@ describe('watch cache against the sandbox cluster', () => {
   });
 
   it('rejects a kind the cluster does not serve, and can try again later', async () => {
-    await assert.rejects(cache.ensureWatched('example.com/v1', 'Nothing'), (error: unknown) => error instanceof KubeError && error.code === ErrorCode.KubeKindUnknown);
+    await assert.rejects(
+      cache.ensureWatched('example.com/v1', 'Nothing'),
+      (error: unknown) => error instanceof KubeError && error.code === ErrorCode.KubeKindUnknown,
+    );
     assert.equal(cache.isWatched('example.com/v1', 'Nothing'), false);
   });
 

@@ -65,8 +65,7 @@ export function prepareDesired(app: string, objects: readonly KubeObject[], opti
   const fromCrds = crdScopes(objects);
   return objects.map((object) => {
     const groupKind = `${groupOf(object.apiVersion)}/${object.kind}`;
-    const namespaced =
-      options.isNamespaced(object.apiVersion, object.kind) ?? fromCrds.get(groupKind) ?? !CLUSTER_SCOPED.has(groupKind);
+    const namespaced = options.isNamespaced(object.apiVersion, object.kind) ?? fromCrds.get(groupKind) ?? !CLUSTER_SCOPED.has(groupKind);
     const metadata = { ...object.metadata };
     if (namespaced) metadata.namespace = metadata.namespace || options.defaultNamespace;
     else delete metadata.namespace;

@@ -16,7 +16,10 @@ describe('identity', () => {
     const object: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' } };
     assert.equal(resourceKey(object), 'apps/Deployment/default/web');
     assert.equal(resourceKey(refOf(object)), 'apps/Deployment/default/web');
-    assert.equal(resourceKey({ apiVersion: 'apps/v1beta1', kind: 'Deployment', namespace: 'default', name: 'web' }), 'apps/Deployment/default/web');
+    assert.equal(
+      resourceKey({ apiVersion: 'apps/v1beta1', kind: 'Deployment', namespace: 'default', name: 'web' }),
+      'apps/Deployment/default/web',
+    );
   });
 
   it('keys core and cluster-scoped objects with empty segments', () => {
@@ -25,7 +28,10 @@ describe('identity', () => {
   });
 
   it('describes objects for messages', () => {
-    assert.equal(describeRef({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'web' }), 'apps/Deployment default/web');
+    assert.equal(
+      describeRef({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'web' }),
+      'apps/Deployment default/web',
+    );
     assert.equal(describeRef({ apiVersion: 'v1', kind: 'Namespace', name: 'shop' }), 'Namespace shop');
   });
 });

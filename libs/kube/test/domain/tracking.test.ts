@@ -34,7 +34,16 @@ describe('tracking ids', () => {
   });
 
   it('rejects values that are not tracking ids', () => {
-    for (const bad of ['', 'shop', 'shop:apps/Deployment', 'shop:Deployment:default/web', ':apps/Deployment:default/web', 'a:b/c:d/e:f', 'shop:apps/:default/web', 'shop:apps/Deployment:default/']) {
+    for (const bad of [
+      '',
+      'shop',
+      'shop:apps/Deployment',
+      'shop:Deployment:default/web',
+      ':apps/Deployment:default/web',
+      'a:b/c:d/e:f',
+      'shop:apps/:default/web',
+      'shop:apps/Deployment:default/',
+    ]) {
       assert.equal(parseTrackingId(bad), undefined, bad);
     }
   });

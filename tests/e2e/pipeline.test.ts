@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ApplicationStatus } from '@ferry/contracts';
@@ -87,6 +87,7 @@ describe('Ferry end to end, each service its own process', { skip: kubectl ? fal
   let work: { path: string; cleanup(): Promise<void> };
   let apiUrl: string;
   const services: ServiceProcess[] = [];
+  const httpPorts: Record<string, number> = {};
 
   async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await fetch(`${apiUrl}${path}`, {
@@ -183,13 +184,14 @@ describe('Ferry end to end, each service its own process', { skip: kubectl ? fal
       OTEL_EXPORTER_OTLP_ENDPOINT: traces.url,
     };
     const names = ['poller', 'differ', 'applier', 'health', 'notifier', 'api'];
+    for (const name of names) httpPorts[name] = name === 'api' ? apiPort : await freePort();
     services.push(
       ...(await Promise.all(
         names.map((name) =>
           startServiceProcess({
             name,
             entry: join(root, 'services', name, 'src', 'main.ts'),
-            env: name === 'api' ? { ...env, FERRY_HTTP_PORT: String(apiPort) } : env,
+            env: { ...env, FERRY_HTTP_PORT: String(httpPorts[name]) },
             timeoutMs: 30_000,
           }),
         ),
@@ -311,5 +313,35 @@ describe('Ferry end to end, each service its own process', { skip: kubectl ? fal
     assert.equal(drifted?.status, 'OutOfSync');
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal((await liveDeployment('shop-noheal')).spec.replicas, 4, 'nothing reverted it');
+  });
+
+  test('every service serves /metrics with its ferry_ metrics, accepted by promtool check metrics', async (t) => {
+    const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
+    const expected: Record<string, string> = {
+      poller: 'ferry_poller_git_requests_total',
+      differ: 'ferry_differ_comparisons_total',
+      applier: 'ferry_applier_syncs_total',
+      health: 'ferry_health_app_status',
+      notifier: 'ferry_notifier_notifications_total',
+      api: 'ferry_api_requests_total',
+    };
+    for (const [name, metric] of Object.entries(expected)) {
+      const response = await fetch(`http://127.0.0.1:${httpPorts[name]}/metrics`);
+      assert.equal(response.status, 200, `${name} /metrics`);
+      const text = await response.text();
+      assert.ok(text.includes(`${metric}`), `${name} exposes ${metric}`);
+      if (!promtool) continue;
+      const child = execFile(promtool, ['check', 'metrics']);
+      const done = new Promise<{ code: number; out: string }>((resolve) => {
+        let out = '';
+        child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('close', (code) => resolve({ code: code ?? 1, out }));
+      });
+      child.stdin?.end(text);
+      const { code, out } = await done;
+      assert.equal(code, 0, `promtool check metrics on ${name}: ${out}`);
+    }
+    if (!promtool) t.diagnostic('promtool not found (apt-get install -y prometheus): metrics were fetched but not linted');
   });
 });

@@ -5,7 +5,7 @@
  * status or revision). Assessments of one app never overlap; a request during one runs once after it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EventType, HealthStatus, parseApplication } from '@ferry/contracts';
+import { EventType, parseApplication } from '@ferry/contracts';
 import type {
   Application,
   ComparisonStatusRecord,
@@ -14,7 +14,7 @@ import type {
   OperationStatusRecord,
   ResourceId,
   SyncEvent,
-} from '@ferry/contracts';
+ HealthStatus} from '@ferry/contracts';
 import { resourceKey, trackingApp } from '@ferry/kube';
 import type { KubeObject, WatchEvent } from '@ferry/kube';
 import { SpanAttribute, withSpan } from '@ferry/runtime';

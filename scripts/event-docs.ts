@@ -42,7 +42,11 @@ const examples: Record<EventTypeValue, unknown> = {
     app: 'skynet-docs', trigger: 'on-deployed', channel: 'ops-webhook', revision: '3f786850e387550fdab836ed7e6dc881de23001b',
     result: 'sent', attempts: 1, sentAt: '2026-11-27T10:00:01.200Z',
   },
-  [EventType.AppDeleted]: { app: 'skynet-docs', deletedAt: '2026-11-27T10:00:00.000Z' },
+  [EventType.AppDeleted]: { app: 'skynet-docs', deletedAt: '2026-11-27T10:00:00.000Z', cascade: 'foreground' },
+  [EventType.RollbackCompleted]: {
+    app: 'skynet-docs', fromRevision: '9c1185a5c5e9fc54612808977ee8f548b2258d31', toRevision: '3f786850e387550fdab836ed7e6dc881de23001b',
+    historyId: 16, automatic: true, result: 'succeeded', reason: 'apps/Deployment skynet-docs/docs is Degraded: ProgressDeadlineExceeded', completedAt: '2026-11-27T10:05:00.000Z',
+  },
 };
 
 /** The whole of docs/events.md. */

@@ -50,8 +50,35 @@ export interface ApplicationSyncPolicy {
     /** Allow a sync (with prune) that leaves the app with no resources. Default false. */
     allowEmpty?: boolean;
   };
-  /** `Key=value` options; supported: CreateNamespace=true|false. */
+  /** `Key=value` options (SUPPORTED_SYNC_OPTIONS); an unknown option is rejected by name. */
   syncOptions?: string[];
+  /** Retries of a failed sync (Argo CD's `syncPolicy.retry`). */
+  retry?: {
+    /** Attempts after the first; default 2 for automated syncs (Argo CD), 0 otherwise; < 0 = unlimited. */
+    limit?: number;
+    backoff?: {
+      /** First delay, a Go duration (`5s`, `1m`) or seconds; default `5s`. */
+      duration?: string;
+      /** Multiplier per attempt; default 2. */
+      factor?: number;
+      /** Longest delay; default `3m`. */
+      maxDuration?: string;
+    };
+  };
+}
+
+/** Argo CD's `spec.ignoreDifferences[]`: parts of live objects the comparison leaves out. */
+export interface IgnoreDifference {
+  group?: string;
+  kind: string;
+  name?: string;
+  namespace?: string;
+  /** RFC 6901 pointers (`/spec/replicas`). */
+  jsonPointers?: string[];
+  /** jq path expressions (a subset: see docs/sync.md). */
+  jqPathExpressions?: string[];
+  /** Fields owned by these field managers (from managedFields). */
+  managedFieldsManagers?: string[];
 }
 
 export interface Application {
@@ -75,13 +102,71 @@ export interface Application {
     syncPolicy?: ApplicationSyncPolicy;
     /** History entries kept; default 10. */
     revisionHistoryLimit?: number;
+    ignoreDifferences?: IgnoreDifference[];
   };
 }
 
-/** Supported sync options and their allowed values. */
+const BOOL = ['true', 'false'] as const;
+
+/**
+ * Supported sync options (app level in `syncPolicy.syncOptions`, per resource in the
+ * `argocd.argoproj.io/sync-options` annotation) and their allowed values, as Argo CD defines them.
+ */
 export const SUPPORTED_SYNC_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  CreateNamespace: ['true', 'false'],
+  CreateNamespace: BOOL,
+  PruneLast: BOOL,
+  ApplyOutOfSyncOnly: BOOL,
+  ServerSideApply: BOOL,
+  Replace: BOOL,
+  Force: BOOL,
+  Prune: [...BOOL, 'confirm'],
+  Delete: [...BOOL, 'confirm'],
+  PrunePropagationPolicy: ['foreground', 'background', 'orphan'],
+  Validate: BOOL,
+  SkipDryRunOnMissingResource: BOOL,
+  FailOnSharedResource: BOOL,
+  RespectIgnoreDifferences: BOOL,
 };
+
+/** Annotations on managed objects that keep their Argo CD meaning. */
+export const ResourceAnnotation = {
+  SyncWave: 'argocd.argoproj.io/sync-wave',
+  Hook: 'argocd.argoproj.io/hook',
+  HookDeletePolicy: 'argocd.argoproj.io/hook-delete-policy',
+  SyncOptions: 'argocd.argoproj.io/sync-options',
+  CompareOptions: 'argocd.argoproj.io/compare-options',
+} as const;
+
+/** Annotation on an Application: roll back automatically when a sync turns Degraded (Ferry's own). */
+export const AUTO_ROLLBACK_ANNOTATION = 'ferry.dev/auto-rollback';
+
+/** Parses `Key=value,Key2=value2` (the per-resource sync-options annotation) or a list of `Key=value`. */
+export function parseSyncOptions(options: string | readonly string[] | undefined): Map<string, string> {
+  const list = typeof options === 'string' ? options.split(',') : (options ?? []);
+  const parsed = new Map<string, string>();
+  for (const raw of list) {
+    const option = raw.trim();
+    if (option === '') continue;
+    const eq = option.indexOf('=');
+    parsed.set(eq < 0 ? option : option.slice(0, eq), eq < 0 ? '' : option.slice(eq + 1));
+  }
+  return parsed;
+}
+
+/** Problems with a list of sync options (unknown keys named, bad values with the allowed ones). */
+export function syncOptionProblems(options: string | readonly string[] | undefined, path: string): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
+  [...parseSyncOptions(options)].forEach(([key, value], i) => {
+    const allowed = SUPPORTED_SYNC_OPTIONS[key];
+    const at = typeof options === 'string' ? path : `${path}[${i}]`;
+    if (!allowed) {
+      problems.push({ path: at, message: `sync option ${key} is not supported`, unknownField: true });
+    } else if (!allowed.includes(value)) {
+      problems.push({ path: at, message: `${key} must be one of ${allowed.join(', ')}` });
+    }
+  });
+  return problems;
+}
 
 const APP_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const stringMap: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } };
@@ -155,9 +240,42 @@ export const applicationSchema: JsonSchema = {
               },
             },
             syncOptions: { type: 'array', items: { type: 'string' } },
+            retry: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                limit: { type: 'integer' },
+                backoff: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    duration: { type: 'string' },
+                    factor: { type: 'integer', minimum: 1 },
+                    maxDuration: { type: 'string' },
+                  },
+                },
+              },
+            },
           },
         },
         revisionHistoryLimit: { type: 'integer', minimum: 0, maximum: 1000 },
+        ignoreDifferences: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['kind'],
+            additionalProperties: false,
+            properties: {
+              group: { type: 'string' },
+              kind: { type: 'string', minLength: 1 },
+              name: { type: 'string' },
+              namespace: { type: 'string' },
+              jsonPointers: { type: 'array', items: { type: 'string', pattern: '^(/([^/~]|~[01])*)+$' } },
+              jqPathExpressions: { type: 'array', items: { type: 'string', minLength: 1 } },
+              managedFieldsManagers: { type: 'array', items: { type: 'string', minLength: 1 } },
+            },
+          },
+        },
       },
     },
   },
@@ -189,20 +307,6 @@ export class ApplicationInvalidError extends FerryError {
   }
 }
 
-function syncOptionProblems(options: readonly string[] | undefined): SchemaProblem[] {
-  const problems: SchemaProblem[] = [];
-  (options ?? []).forEach((option, i) => {
-    const [key = '', value] = option.split('=', 2);
-    const allowed = SUPPORTED_SYNC_OPTIONS[key];
-    if (!allowed) {
-      problems.push({ path: `spec.syncPolicy.syncOptions[${i}]`, message: `sync option ${key} is not supported`, unknownField: true });
-    } else if (value === undefined || !allowed.includes(value)) {
-      problems.push({ path: `spec.syncPolicy.syncOptions[${i}]`, message: `${key} must be one of ${allowed.join(', ')}` });
-    }
-  });
-  return problems;
-}
-
 export interface ParseApplicationOptions {
   /** The file the manifest came from, for messages. */
   file?: string;
@@ -226,7 +330,16 @@ export function parseApplication(value: unknown, options: ParseApplicationOption
     if (dest.server && dest.name) {
       problems.push({ path: 'spec.destination', message: 'has both server and name; give one' });
     }
-    problems.push(...syncOptionProblems(spec.syncPolicy?.syncOptions));
+    problems.push(...syncOptionProblems(spec.syncPolicy?.syncOptions, 'spec.syncPolicy.syncOptions'));
+    const rollback = candidate?.metadata?.annotations?.[AUTO_ROLLBACK_ANNOTATION];
+    if (rollback !== undefined && rollback !== 'true' && rollback !== 'false') {
+      problems.push({ path: `metadata.annotations.${AUTO_ROLLBACK_ANNOTATION}`, message: 'must be "true" or "false"' });
+    }
+    for (const [key, value] of [['duration', spec.syncPolicy?.retry?.backoff?.duration], ['maxDuration', spec.syncPolicy?.retry?.backoff?.maxDuration]] as const) {
+      if (value !== undefined && parseDurationMs(value) === undefined) {
+        problems.push({ path: `spec.syncPolicy.retry.backoff.${key}`, message: `"${value}" is not a duration (e.g. 5s, 2m, 1h30m)` });
+      }
+    }
     const path = spec.source.path ?? '';
     if (path.startsWith('/') || path.split('/').includes('..')) {
       problems.push({ path: 'spec.source.path', message: 'must be relative and stay inside the repository' });
@@ -248,13 +361,32 @@ export function isInClusterDestination(destination: ApplicationDestination): boo
   return destination.server === IN_CLUSTER_SERVER || destination.name === IN_CLUSTER_NAME;
 }
 
-/** The value of a `Key=value` sync option, or undefined. */
+/** The value of a `Key=value` sync option at app level, or undefined. */
 export function syncOption(app: Application, key: string): string | undefined {
-  for (const option of app.spec.syncPolicy?.syncOptions ?? []) {
-    const [k, v] = option.split('=', 2);
-    if (k === key) return v;
+  return parseSyncOptions(app.spec.syncPolicy?.syncOptions).get(key);
+}
+
+/** True when the app asks for automatic rollback (annotation `ferry.dev/auto-rollback: "true"`). */
+export function isAutoRollback(app: Application): boolean {
+  return app.metadata.annotations?.[AUTO_ROLLBACK_ANNOTATION] === 'true';
+}
+
+/**
+ * A Go-style duration (`5s`, `1m30s`, `250ms`, `2h`) or a bare number of seconds, in ms;
+ * undefined when it is not one. Argo CD's retry backoff uses this form.
+ */
+export function parseDurationMs(value: string): number | undefined {
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
+  let total = 0;
+  let consumed = 0;
+  for (const match of text.matchAll(re)) {
+    total += Number(match[1]) * (unit[match[2] ?? ''] ?? 0);
+    consumed += match[0].length;
   }
-  return undefined;
+  return consumed === text.length && text.length > 0 ? total : undefined;
 }
 
 export function isAutomated(app: Application): boolean {

@@ -28,6 +28,7 @@ export const EventType = {
   HealthChanged: 'dev.ferry.health.changed.v1',
   NotificationSent: 'dev.ferry.notification.sent.v1',
   AppDeleted: 'dev.ferry.app.deleted.v1',
+  RollbackCompleted: 'dev.ferry.rollback.completed.v1',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
@@ -90,6 +91,18 @@ export interface SyncIntent {
   prune: boolean;
   /** Who asked (token subject), for history. */
   initiatedBy: string;
+  /** Sync this revision (branch, tag or SHA) instead of the app's targetRevision. */
+  revision?: string;
+  /** Report what would change; change nothing. */
+  dryRun?: boolean;
+  /** Sync only these resources (the rest is left as it is, nothing is pruned outside them). */
+  resources?: Array<{ group: string; kind: string; namespace?: string; name: string }>;
+  /** Extra `Key=value` sync options for this operation only. */
+  syncOptions?: string[];
+  /** Why: a user's sync, a rollback to a history entry, or Ferry's automatic rollback. */
+  kind?: 'sync' | 'rollback' | 'auto-rollback';
+  /** For rollbacks: the history entry rolled back to. */
+  historyId?: number;
 }
 
 export interface RefreshRequested {
@@ -137,6 +150,8 @@ export interface ResourceComparison extends ResourceId {
   status: SyncStatus;
   /** Tracked in the cluster, no longer in Git. */
   requiresPruning?: boolean;
+  /** Finer than `status`: Missing (in Git, not live), Extra (tracked, not in Git), or as `status`. */
+  diffState?: 'Synced' | 'OutOfSync' | 'Missing' | 'Extra';
 }
 
 export interface DiffComputed {
@@ -155,15 +170,34 @@ export interface SyncRequested {
   requestId: string;
   prune: boolean;
   initiatedBy: string;
+  revision?: string;
+  dryRun?: boolean;
+  resources?: Array<{ group: string; kind: string; namespace?: string; name: string }>;
+  syncOptions?: string[];
+  kind?: 'sync' | 'rollback' | 'auto-rollback';
+  historyId?: number;
 }
 
 export interface ResourceResult extends ResourceId {
   status: ResourceResultStatus;
   message: string;
+  /** PreSync, Sync, PostSync or SyncFail (Argo CD's syncPhase). */
+  syncPhase?: 'PreSync' | 'Sync' | 'PostSync' | 'SyncFail';
+  /** The sync wave the resource was applied in. */
+  wave?: number;
+  /** For hooks: the hook type and how it ended (Argo CD's hookType/hookPhase). */
+  hookType?: string;
+  hookPhase?: 'Running' | 'Succeeded' | 'Failed' | 'Error' | 'Terminating';
+  /** When it was applied (RFC 3339), to check wave order. */
+  appliedAt?: string;
 }
 
 export interface SyncEvent {
   app: string;
+  /** The operation changed nothing (a dry run): resources say what would change. */
+  dryRun?: boolean;
+  /** Why the operation ran: a user's sync, a rollback, an automatic rollback. */
+  kind?: 'sync' | 'rollback' | 'auto-rollback';
   /** Unique per operation; equal across started and its completion event. */
   syncId: string;
   revision: string;
@@ -205,6 +239,21 @@ export interface NotificationSent {
 export interface AppDeleted {
   app: string;
   deletedAt: string;
+  /** Delete the app's managed resources: foreground (default, Argo CD's), background, or orphan them. */
+  cascade?: 'foreground' | 'background' | 'orphan';
+}
+
+export interface RollbackCompleted {
+  app: string;
+  /** The revision that failed (Degraded, or its PostSync hooks failed). */
+  fromRevision: string;
+  /** The last revision that was Synced and Healthy, now applied again. */
+  toRevision: string;
+  historyId?: number;
+  automatic: boolean;
+  result: 'succeeded' | 'failed';
+  reason: string;
+  completedAt: string;
 }
 
 /** The payload type of each event type. */
@@ -220,6 +269,7 @@ export interface EventPayloads {
   [EventType.HealthChanged]: HealthChanged;
   [EventType.NotificationSent]: NotificationSent;
   [EventType.AppDeleted]: AppDeleted;
+  [EventType.RollbackCompleted]: RollbackCompleted;
 }
 
 // ---- schemas -----------------------------------------------------------------------------------
@@ -240,11 +290,27 @@ const resourceIdProps: Record<string, JsonSchema> = {
   name: str,
 };
 const resourceIdRequired = ['group', 'version', 'kind', 'namespace', 'name'] as const;
+const resourceSelector: JsonSchema = {
+  type: 'array',
+  items: { type: 'object', required: ['group', 'kind', 'name'], properties: { group: str, kind: str, namespace: str, name: str } },
+};
+const syncKind: JsonSchema = { type: 'string', enum: ['sync', 'rollback', 'auto-rollback'] };
+const syncRequestProps: Record<string, JsonSchema> = {
+  requestId: str,
+  prune: { type: 'boolean' },
+  initiatedBy: str,
+  revision: { type: 'string', description: 'branch, tag or SHA to sync instead of targetRevision' },
+  dryRun: { type: 'boolean' },
+  resources: resourceSelector,
+  syncOptions: { type: 'array', items: str },
+  kind: syncKind,
+  historyId: { type: 'integer', minimum: 0 },
+};
 const syncIntent: JsonSchema = {
   type: 'object',
   description: 'present when a manual sync request travels with this event',
   required: ['requestId', 'prune', 'initiatedBy'],
-  properties: { requestId: str, prune: { type: 'boolean' }, initiatedBy: str },
+  properties: syncRequestProps,
 };
 const syncStatus: JsonSchema = { type: 'string', enum: ['Synced', 'OutOfSync', 'Unknown'] };
 const healthStatus: JsonSchema = {
@@ -258,6 +324,8 @@ const syncEventSchema: JsonSchema = {
   properties: {
     app: appName,
     syncId: str,
+    dryRun: { type: 'boolean' },
+    kind: syncKind,
     revision: { type: 'string', description: 'commit SHA being synced' },
     trigger: { type: 'string', enum: ['automated', 'manual'] },
     phase: { type: 'string', enum: ['Running', 'Succeeded', 'Failed', 'Error', 'Terminating'] },
@@ -273,6 +341,11 @@ const syncEventSchema: JsonSchema = {
           ...resourceIdProps,
           status: { type: 'string', enum: ['Synced', 'SyncFailed', 'Pruned', 'PruneSkipped'] },
           message: str,
+          syncPhase: { type: 'string', enum: ['PreSync', 'Sync', 'PostSync', 'SyncFail'] },
+          wave: { type: 'integer' },
+          hookType: str,
+          hookPhase: { type: 'string', enum: ['Running', 'Succeeded', 'Failed', 'Error', 'Terminating'] },
+          appliedAt: time,
         },
       },
     },
@@ -357,7 +430,12 @@ export const eventCatalogue: Readonly<Record<EventType, { publisher: string; des
           items: {
             type: 'object',
             required: [...resourceIdRequired, 'status'],
-            properties: { ...resourceIdProps, status: syncStatus, requiresPruning: { type: 'boolean' } },
+            properties: {
+              ...resourceIdProps,
+              status: syncStatus,
+              requiresPruning: { type: 'boolean' },
+              diffState: { type: 'string', enum: ['Synced', 'OutOfSync', 'Missing', 'Extra'] },
+            },
           },
         },
         comparedAt: time,
@@ -371,7 +449,7 @@ export const eventCatalogue: Readonly<Record<EventType, { publisher: string; des
     schema: {
       type: 'object',
       required: ['app', 'requestId', 'prune', 'initiatedBy'],
-      properties: { app: appName, requestId: str, prune: { type: 'boolean' }, initiatedBy: str },
+      properties: { app: appName, ...syncRequestProps },
     },
   },
   [EventType.SyncStarted]: { publisher: 'applier', description: 'A sync operation began.', schema: syncEventSchema },
@@ -409,7 +487,7 @@ export const eventCatalogue: Readonly<Record<EventType, { publisher: string; des
       required: ['app', 'trigger', 'channel', 'revision', 'result', 'attempts', 'sentAt'],
       properties: {
         app: appName,
-        trigger: { type: 'string', enum: ['on-deployed', 'on-sync-succeeded', 'on-sync-failed', 'on-health-degraded'] },
+        trigger: { type: 'string', enum: ['on-deployed', 'on-sync-succeeded', 'on-sync-failed', 'on-health-degraded', 'on-rollback'] },
         channel: str,
         revision: str,
         result: { type: 'string', enum: ['sent', 'failed'] },
@@ -422,7 +500,29 @@ export const eventCatalogue: Readonly<Record<EventType, { publisher: string; des
   [EventType.AppDeleted]: {
     publisher: 'api',
     description: 'An application was deleted from Ferry.',
-    schema: { type: 'object', required: ['app', 'deletedAt'], properties: { app: appName, deletedAt: time } },
+    schema: {
+      type: 'object',
+      required: ['app', 'deletedAt'],
+      properties: { app: appName, deletedAt: time, cascade: { type: 'string', enum: ['foreground', 'background', 'orphan'] } },
+    },
+  },
+  [EventType.RollbackCompleted]: {
+    publisher: 'applier',
+    description: 'An app was rolled back to its last Synced and Healthy revision: by a user (ferry app rollback) or automatically (annotation ferry.dev/auto-rollback) after a sync turned Degraded.',
+    schema: {
+      type: 'object',
+      required: ['app', 'fromRevision', 'toRevision', 'automatic', 'result', 'reason', 'completedAt'],
+      properties: {
+        app: appName,
+        fromRevision: str,
+        toRevision: str,
+        historyId: { type: 'integer', minimum: 0 },
+        automatic: { type: 'boolean' },
+        result: { type: 'string', enum: ['succeeded', 'failed'] },
+        reason: str,
+        completedAt: time,
+      },
+    },
   },
 };
 

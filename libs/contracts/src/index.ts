@@ -21,6 +21,13 @@ export {
 } from './vocabularies.js';
 export {
   APPLICATION_API_VERSION,
+  AUTO_ROLLBACK_ANNOTATION,
+  ResourceAnnotation,
+  isAutoRollback,
+  parseDurationMs,
+  parseSyncOptions,
+  syncOptionProblems,
+  type IgnoreDifference,
   APPLICATION_KIND,
   ApplicationInvalidError,
   DEFAULT_REVISION_HISTORY_LIMIT,
@@ -67,6 +74,7 @@ export {
   type ResourceResult,
   type RevisionDetected,
   type RevisionFailed,
+  type RollbackCompleted,
   type SyncEvent,
   type SyncIntent,
   type SyncRequested,

@@ -75,6 +75,11 @@ export interface OperationStatusRecord {
   /** Revision of the last successful sync. */
   lastSyncedRevision?: string;
   conditions: AppCondition[];
+  /**
+   * Automated sync paused by an automatic rollback: it resumes when a revision other than
+   * `revision` (the one rolled back from) is detected.
+   */
+  automationPaused?: { revision: string; reason: string; pausedAt: string };
 }
 
 /** Bucket `<prefix>-status-health`, written by the health service. */

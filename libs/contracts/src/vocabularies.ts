@@ -82,6 +82,7 @@ export const NotificationTrigger = {
   OnSyncSucceeded: 'on-sync-succeeded',
   OnSyncFailed: 'on-sync-failed',
   OnHealthDegraded: 'on-health-degraded',
+  OnRollback: 'on-rollback',
 } as const;
 export type NotificationTrigger = (typeof NotificationTrigger)[keyof typeof NotificationTrigger];
 

@@ -54,6 +54,7 @@ const colours: Record<NotificationTrigger, string> = {
   [Trigger.OnSyncSucceeded]: '#18be52',
   [Trigger.OnSyncFailed]: '#E96D76',
   [Trigger.OnHealthDegraded]: '#f4c030',
+  [Trigger.OnRollback]: '#f4c030',
 };
 
 /** Builds the request body and headers for `channel`. Signs webhook bodies when the channel has a secret. */

@@ -48,6 +48,10 @@ export const DEFAULT_TEMPLATES: Readonly<Record<NotificationTrigger, MessageTemp
     title: 'Application {{app}} has degraded.',
     body: 'Application {{app}} has degraded at revision {{shortRevision}}.\nHealth: {{health}}. {{message}}',
   },
+  [NotificationTrigger.OnRollback]: {
+    title: 'Application {{app}} has been rolled back.',
+    body: 'Application {{app}} has been rolled back to revision {{shortRevision}}. {{message}}',
+  },
 });
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;

@@ -27,6 +27,22 @@ export interface SourceStatusRecord {
   /** Present while the source fails to resolve or render. */
   error?: { code: string; message: string; revision?: string; problems: RenderProblem[] };
   conditions: AppCondition[];
+  /**
+   * The last resolution made for a sync intent naming a revision other than the target's (`sync
+   * --revision`, a rollback). The fields above stay the target's; the next poll of the target
+   * announces it again (so the comparison returns to the target, as Argo CD compares with it).
+   */
+  requested?: {
+    /** The revision the intent named (branch, tag or SHA). */
+    revision: string;
+    requestId: string;
+    /** The commit it resolved to, when it did. */
+    commit?: string;
+    artifactKey?: string;
+    resolvedAt: string;
+    /** Why it could not be resolved or rendered. */
+    error?: { code: string; message: string };
+  };
 }
 
 /** Bucket `<prefix>-status-comparison`, written by the differ. */

@@ -209,17 +209,29 @@ export function createSourcePoller(options: SourcePollerOptions): SourcePoller {
     const log = logger.child({ app: name, ...(request ? { requestId: request.requestId } : {}) });
     const previous = (await statusKv.get(name))?.value;
     const sync = request?.sync;
+    // A sync intent may name another revision (`sync --revision`, a rollback): that revision is
+    // resolved, rendered and announced instead of the target, without becoming the target's status.
+    const requested = sync?.revision !== undefined && sync.revision.trim() !== '' ? sync.revision.trim() : undefined;
 
     let commit: string;
+    let offTarget = false;
     try {
-      commit = resolveRevision(await listing(), source.targetRevision);
+      const refs = await listing();
+      if (requested === undefined) {
+        commit = resolveRevision(refs, source.targetRevision);
+      } else {
+        offTarget = true;
+        commit = resolveRevision(refs, requested);
+        offTarget = commit !== tryResolve(refs, source.targetRevision);
+      }
     } catch (error) {
-      return failed(error, undefined);
+      return failed(error, undefined, offTarget);
     }
     span.setAttribute(SpanAttribute.Revision, commit);
+    if (offTarget) span.setAttribute('ferry.requested_revision', requested ?? '');
     const key = artifactKey(name, commit, source);
 
-    if (!shouldAnnounce(previous?.artifactKey, key, sync !== undefined)) {
+    if (!offTarget && previous?.requested === undefined && !shouldAnnounce(previous?.artifactKey, key, sync !== undefined)) {
       await writeStatus({
         ...base(),
         ...(previous?.revision === undefined ? {} : { revision: previous.revision }),
@@ -234,7 +246,7 @@ export function createSourcePoller(options: SourcePollerOptions): SourcePoller {
 
     // Reuse what was announced or stored before; render only a new (commit, settings) pair.
     let summary: { sourceType: 'Directory' | 'Kustomize'; resourceCount: number } | undefined;
-    if (previous?.artifactKey === key && previous.sourceType !== undefined && previous.resourceCount !== undefined) {
+    if (!offTarget && previous?.artifactKey === key && previous.sourceType !== undefined && previous.resourceCount !== undefined) {
       summary = { sourceType: previous.sourceType, resourceCount: previous.resourceCount };
     } else {
       const stored = await artifacts.getJson<Artifact>(key);
@@ -257,7 +269,7 @@ export function createSourcePoller(options: SourcePollerOptions): SourcePoller {
           objects: result.objects,
         };
       } catch (error) {
-        return failed(error, commit);
+        return failed(error, commit, offTarget);
       }
       await artifacts.putJson(key, artifact);
       summary = { sourceType: artifact.sourceType, resourceCount: artifact.objects.length };
@@ -274,22 +286,37 @@ export function createSourcePoller(options: SourcePollerOptions): SourcePoller {
       resourceCount: summary.resourceCount,
       sourceType: summary.sourceType,
       detectedAt,
-      changed: previous?.revision !== commit,
+      // `changed` is about the target: a requested revision never moves it.
+      changed: !offTarget && previous?.revision !== commit,
       ...(sync === undefined ? {} : { sync }),
     };
     // Announce before recording: a crash in between re-announces (same message id), never loses it.
     await bus.publish(EventType.RevisionDetected, name, event, { msgId: detectedMessageId(name, key, sync?.requestId) });
-    await writeStatus({
-      ...base(),
-      revision: commit,
-      artifactKey: key,
-      sourceType: summary.sourceType,
-      resourceCount: summary.resourceCount,
-      conditions: withoutComparisonError(previous?.conditions ?? []),
-    });
+    if (offTarget && sync !== undefined) {
+      await writeStatus({
+        ...(previous ?? { ...base(), conditions: [] }),
+        requested: { revision: requested ?? '', requestId: sync.requestId, commit, artifactKey: key, resolvedAt: detectedAt },
+      });
+    } else {
+      await writeStatus({
+        ...base(),
+        revision: commit,
+        artifactKey: key,
+        sourceType: summary.sourceType,
+        resourceCount: summary.resourceCount,
+        conditions: withoutComparisonError(previous?.conditions ?? []),
+      });
+    }
     log.info(
-      { revision: commit, artifactKey: key, changed: event.changed, resources: summary.resourceCount, sync: sync?.requestId },
-      'revision detected',
+      {
+        revision: commit,
+        artifactKey: key,
+        changed: event.changed,
+        resources: summary.resourceCount,
+        sync: sync?.requestId,
+        ...(offTarget ? { requested } : {}),
+      },
+      offTarget ? 'requested revision detected' : 'revision detected',
     );
     return { app: name, result: ReconcileResult.Detected, revision: commit, artifactKey: key, transient: false };
 
@@ -297,8 +324,12 @@ export function createSourcePoller(options: SourcePollerOptions): SourcePoller {
       return { app: name, repoURL: repo, targetRevision: source.targetRevision ?? 'HEAD', resolvedAt: now().toISOString() };
     }
 
-    /** Records (and, once per distinct failure, announces) a source failure; rethrows anything else. */
-    async function failed(error: unknown, revision: string | undefined): Promise<AppPollOutcome> {
+    /**
+     * Records (and, once per distinct failure, announces) a source failure; rethrows anything else.
+     * A failure of a requested revision (`offTarget`) is announced with its intent and recorded only
+     * in `requested`: the target's status and conditions are left as they were.
+     */
+    async function failed(error: unknown, revision: string | undefined, offTarget: boolean): Promise<AppPollOutcome> {
       if (!(error instanceof GitError) && !(error instanceof RenderError)) throw error;
       const code = error.code;
       const problems = renderProblems(error);
@@ -317,6 +348,28 @@ export function createSourcePoller(options: SourcePollerOptions): SourcePoller {
         };
         await bus.publish(EventType.RevisionFailed, name, event, { msgId: failedMessageId(name, revision, code, sync?.requestId) });
       }
+      if (offTarget && sync !== undefined) {
+        if (!transient) {
+          await writeStatus({
+            ...(previous ?? { ...base(), conditions: [] }),
+            requested: {
+              revision: requested ?? '',
+              requestId: sync.requestId,
+              ...(revision === undefined ? {} : { commit: revision }),
+              resolvedAt: at,
+              error: { code, message: error.message },
+            },
+          });
+        }
+        log.warn({ code, revision, requested, repo, announced: announce, transient }, `requested revision failed: ${conditionMessage}`);
+        return {
+          app: name,
+          result: ReconcileResult.Failed,
+          ...(revision === undefined ? {} : { revision }),
+          error: { code, message: error.message },
+          transient,
+        };
+      }
       const record: SourceStatusRecord = {
         ...base(),
         ...(previous?.revision === undefined ? {} : { revision: previous.revision }),
@@ -325,6 +378,8 @@ export function createSourcePoller(options: SourcePollerOptions): SourcePoller {
         ...(previous?.resourceCount === undefined ? {} : { resourceCount: previous.resourceCount }),
         error: { code, message: error.message, ...(revision === undefined ? {} : { revision }), problems },
         conditions: withComparisonError(previous?.conditions ?? [], conditionMessage, at),
+        // Still owed: the target is announced again once it resolves.
+        ...(previous?.requested === undefined ? {} : { requested: previous.requested }),
       };
       await writeStatus(record);
       const fields = { code, revision, repo, problems: problems.length, announced: announce };
@@ -345,6 +400,15 @@ export function createSourcePoller(options: SourcePollerOptions): SourcePoller {
   }
 
   return { pollCycle, pollApp };
+}
+
+/** The target's commit, or undefined when it does not resolve (a requested revision may still). */
+function tryResolve(listing: RefListing, targetRevision: string | undefined): string | undefined {
+  try {
+    return resolveRevision(listing, targetRevision);
+  } catch {
+    return undefined;
+  }
 }
 
 function errorInfo(error: unknown): { code: string; message: string } {

@@ -59,3 +59,25 @@ export {
 export { KIND_ORDER, kindOrder, sortForApply, sortForPrune } from './domain/kind-order.js';
 export { applyBody } from './domain/apply-body.js';
 export { prepareDesired, type NamespacedLookup, type PrepareDesiredOptions } from './domain/desired.js';
+export {
+  IgnoreDifferencesError,
+  compileIgnoreDifferences,
+  compileJqPath,
+  copyPointers,
+  formatPointer,
+  getPointer,
+  ignoredPointers,
+  indexByKey,
+  managedFieldsOf,
+  managedFieldsPointers,
+  parsePointer,
+  removePointers,
+  respectIgnoredFields,
+  walkFieldsV1,
+  withoutIgnored,
+  type CompiledIgnoreRules,
+  type IgnoredPointersOptions,
+  type JqPath,
+  type ManagedFieldsEntry,
+  type OwnedField,
+} from './domain/ignore-differences.js';

@@ -24,7 +24,12 @@ export interface PollerConfig extends CommonConfig {
   readonly pollIntervalMs: number;
   /** FERRY_POLL_JITTER: each interval is varied by up to ± this fraction (0 ≤ j < 1). Default 0.1. */
   readonly pollJitter: number;
-  /** FERRY_POLL_CONCURRENCY: apps resolved/rendered at once (cycles and refresh requests each). Default 4. */
+  /**
+   * FERRY_POLL_CONCURRENCY: apps resolved/rendered at once (cycles and refresh requests each).
+   * Default 8: with listings shared per repository, more polls waiting at once share each listing
+   * (200 refreshes of one repository: ~110 listings at 4, ~65 at 8, ~34 at 16); beyond 8, renders
+   * compete for CPU on a 2-core machine (docs/configuration.md has the measurements).
+   */
   readonly pollConcurrency: number;
   /** FERRY_GIT_CACHE_DIR: mirrors and checked-out trees. Default `<os tmpdir>/ferry-git-cache`. */
   readonly gitCacheDir: string;
@@ -124,7 +129,7 @@ export function loadConfig(env: Record<string, string | undefined>): PollerConfi
   const common = loadCommonConfig(env, 'poller', { reader });
   const pollIntervalMs = reader.int('FERRY_POLL_INTERVAL_MS', 180_000, { min: 100, max: 86_400_000 });
   const pollJitter = readJitter(reader, env);
-  const pollConcurrency = reader.int('FERRY_POLL_CONCURRENCY', 4, { min: 1, max: 64 });
+  const pollConcurrency = reader.int('FERRY_POLL_CONCURRENCY', 8, { min: 1, max: 64 });
   const cacheRaw = reader.string('FERRY_GIT_CACHE_DIR', join(tmpdir(), 'ferry-git-cache'));
   const gitCacheDir = isAbsolute(cacheRaw) ? cacheRaw : resolve(cacheRaw);
   const credentialsFile = reader.string('FERRY_GIT_CREDENTIALS_FILE');

@@ -14,7 +14,7 @@ describe('loadConfig', () => {
     assert.equal(config.serviceName, 'poller');
     assert.equal(config.pollIntervalMs, 180_000);
     assert.equal(config.pollJitter, 0.1);
-    assert.equal(config.pollConcurrency, 4);
+    assert.equal(config.pollConcurrency, 8);
     assert.equal(config.gitCacheDir, join(tmpdir(), 'ferry-git-cache'));
     assert.equal(config.gitCredentialsFile, undefined);
     assert.equal(config.gitCredentials.lookup('https://git.example.com/x.git'), undefined);
@@ -25,12 +25,12 @@ describe('loadConfig', () => {
     const config = loadConfig({
       FERRY_POLL_INTERVAL_MS: '5000',
       FERRY_POLL_JITTER: '25%',
-      FERRY_POLL_CONCURRENCY: '8',
+      FERRY_POLL_CONCURRENCY: '16',
       FERRY_GIT_CACHE_DIR: '/var/cache/ferry',
     });
     assert.equal(config.pollIntervalMs, 5000);
     assert.equal(config.pollJitter, 0.25);
-    assert.equal(config.pollConcurrency, 8);
+    assert.equal(config.pollConcurrency, 16);
     assert.equal(config.gitCacheDir, '/var/cache/ferry');
     assert.equal(loadConfig({ FERRY_POLL_JITTER: '0' }).pollJitter, 0);
   });

@@ -54,7 +54,7 @@ export interface ApplicationSyncPolicy {
   syncOptions?: string[];
   /** Retries of a failed sync (Argo CD's `syncPolicy.retry`). */
   retry?: {
-    /** Attempts after the first; default 2 for automated syncs (Argo CD), 0 otherwise; < 0 = unlimited. */
+    /** Retries after the first attempt; default 5 for automated syncs (Argo CD's autoSync), 0 otherwise; < 0 = unlimited. */
     limit?: number;
     backoff?: {
       /** First delay, a Go duration (`5s`, `1m`) or seconds; default `5s`. */

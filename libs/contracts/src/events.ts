@@ -241,6 +241,8 @@ export interface AppDeleted {
   deletedAt: string;
   /** Delete the app's managed resources: foreground (default, Argo CD's), background, or orphan them. */
   cascade?: 'foreground' | 'background' | 'orphan';
+  /** The deleted app's destination (its spec is gone from ferry-apps): which cluster to delete from. */
+  destination?: { server?: string; name?: string; namespace?: string };
 }
 
 export interface RollbackCompleted {
@@ -503,7 +505,12 @@ export const eventCatalogue: Readonly<Record<EventType, { publisher: string; des
     schema: {
       type: 'object',
       required: ['app', 'deletedAt'],
-      properties: { app: appName, deletedAt: time, cascade: { type: 'string', enum: ['foreground', 'background', 'orphan'] } },
+      properties: {
+        app: appName,
+        deletedAt: time,
+        cascade: { type: 'string', enum: ['foreground', 'background', 'orphan'] },
+        destination: { type: 'object', description: "the deleted app's spec.destination", properties: { server: str, name: str, namespace: str } },
+      },
     },
   },
   [EventType.RollbackCompleted]: {

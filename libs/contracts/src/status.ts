@@ -68,6 +68,10 @@ export interface HistoryEntry {
   syncId: string;
   phase: OperationPhase;
   resources: ResourceResult[];
+  /** Ferry's addition: why the sync ran (absent = 'sync'): a user's sync, a rollback, Ferry's automatic rollback. */
+  kind?: 'sync' | 'rollback' | 'auto-rollback';
+  /** Ferry's addition: retries the operation needed (Argo CD's operationState.retryCount); absent = 0. */
+  retryCount?: number;
 }
 
 export interface OperationState {
@@ -79,6 +83,10 @@ export interface OperationState {
   syncId: string;
   trigger: SyncTrigger;
   syncResult?: { revision: string; resources: ResourceResult[] };
+  /** Failed attempts retried so far in this operation (Argo CD's `retryCount`, `syncPolicy.retry`); absent = 0. */
+  retryCount?: number;
+  /** Why the operation runs (absent = 'sync'). */
+  kind?: 'sync' | 'rollback' | 'auto-rollback';
 }
 
 /** Bucket `<prefix>-status-operation`, written by the applier. */
@@ -96,6 +104,24 @@ export interface OperationStatusRecord {
    * `revision` (the one rolled back from) is detected.
    */
   automationPaused?: { revision: string; reason: string; pausedAt: string };
+  /**
+   * Revisions whose health became Healthy after they were synced (health.changed Healthy at that
+   * revision), newest last, at most 50: the candidates of an automatic rollback.
+   */
+  healthyRevisions?: string[];
+  /** Revisions an automatic rollback was started from (one per revision, ever), newest last, at most 50. */
+  autoRollbacks?: string[];
+  /** A rollback waiting for its sync to complete (then rollback.completed is published and this is cleared). */
+  rollback?: {
+    kind: 'rollback' | 'auto-rollback';
+    fromRevision: string;
+    toRevision: string;
+    historyId?: number;
+    /** The sync.requested's requestId (the rollback sync serves it). */
+    requestId: string;
+    reason: string;
+    requestedAt: string;
+  };
 }
 
 /** Bucket `<prefix>-status-health`, written by the health service. */

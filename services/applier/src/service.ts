@@ -1,7 +1,8 @@
 /**
- * The applier service: wiring only. Watches `ferry-apps`, consumes diff.computed (`applier-diff`)
- * and sync.requested (`applier-sync-request`), runs syncs (syncer.ts) and serves /healthz /readyz
- * /metrics.
+ * The applier service: wiring only. Watches `ferry-apps`, consumes diff.computed (`applier-diff`),
+ * sync.requested (`applier-sync-request`), app.deleted (`applier-app-deleted`), health.changed
+ * (`applier-health`) and the sync noun for rollbacks (`applier-rollback`), runs syncs (syncer.ts),
+ * deletions (deleter.ts) and rollbacks (rollback/), and serves /healthz /readyz /metrics.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -25,9 +26,14 @@ import {
 import type { EventConsumer, HttpServer, KvWatch, Lease, Logger, NatsConnection, Registry, Tracing } from '@ferry/runtime';
 import type { ApplierConfig } from './config.js';
 import type { StoredOperationRecord } from './domain/operation.js';
+import { createDeleter } from './deleter.js';
+import { APP_DELETED_DURABLE, appDeletedFilter, createAppDeletedHandler } from './handlers/app-deleted.js';
 import { DIFF_DURABLE, createDiffHandler, diffFilter } from './handlers/diff-computed.js';
+import { HEALTH_DURABLE, createHealthHandler, healthFilter } from './handlers/health.js';
 import { SYNC_REQUEST_DURABLE, createSyncRequestHandler, syncRequestFilter } from './handlers/sync-requested.js';
 import { createApplierMetrics } from './metrics.js';
+import { createRollbackController } from './rollback/controller.js';
+import { ROLLBACK_DURABLE, createRollbackSyncHandler, rollbackFilter } from './rollback/sync-events-handler.js';
 import { createSyncer, toApplication, type Syncer } from './syncer.js';
 
 /** Things start() would otherwise create; tests inject fresh ones. */
@@ -157,11 +163,21 @@ export async function start(config: ApplierConfig, deps: ApplierDeps = {}): Prom
       openArtifactStore(nc, names.objectStore),
     ]);
     const apps = new Map<string, Application>();
+    /** Every manifest seen, kept after its deletion: app.deleted may need the destination of a spec that is gone. */
+    const lastKnown = new Map<string, Application>();
     appsWatch = await appsKv.watch((key, value) => {
       const app = toApplication(value, key, logger);
-      if (app) apps.set(key, app);
-      else apps.delete(key);
+      if (app) {
+        apps.set(key, app);
+        lastKnown.set(key, app);
+      } else apps.delete(key);
     });
+    const appSource = {
+      // The watch may lag a write made just before the event: read through on a miss.
+      async get(name: string): Promise<Application | undefined> {
+        return apps.get(name) ?? toApplication((await appsKv.get(name))?.value, name, logger);
+      },
+    };
     syncer = createSyncer({
       logger,
       tracer: tracing.tracer,
@@ -171,18 +187,40 @@ export async function start(config: ApplierConfig, deps: ApplierDeps = {}): Prom
       leasesKv,
       artifacts,
       clusters,
-      apps: {
-        // The watch may lag a write made just before the event: read through on a miss.
-        async get(name) {
-          return apps.get(name) ?? toApplication((await appsKv.get(name))?.value, name, logger);
-        },
-      },
+      apps: appSource,
       holder,
       selfHealIntervalMs: config.selfHealIntervalMs,
       syncLeaseTtlMs: config.syncLeaseTtlMs,
       fieldManager: config.fieldManager,
       retryMs: config.retryMs,
       ...(deps.now === undefined ? {} : { now: deps.now }),
+    });
+    const rollbacks = createRollbackController({
+      logger,
+      bus,
+      operationKv,
+      apps: appSource,
+      ...(deps.now === undefined ? {} : { now: deps.now }),
+    });
+    const inner = syncer;
+    // A new revision of the target lifts the pause of an automatic rollback before the syncer decides.
+    const pauseAware: Syncer = {
+      ...inner,
+      async onDiff(diff, eventId, traceContext) {
+        await rollbacks.beforeDiff(diff);
+        return inner.onDiff(diff, eventId, traceContext);
+      },
+    };
+    const deleter = createDeleter({
+      logger,
+      operationKv,
+      leasesKv,
+      clusters,
+      exists: async (name) => (await appsKv.get(name)) !== undefined,
+      lastKnown: (name) => lastKnown.get(name),
+      holder,
+      syncLeaseTtlMs: config.syncLeaseTtlMs,
+      retryMs: config.retryMs,
     });
     consumers.push(
       await bus.consume(
@@ -192,13 +230,27 @@ export async function start(config: ApplierConfig, deps: ApplierDeps = {}): Prom
           concurrency: config.concurrency,
           ackWaitMs: config.ackWaitMs,
         },
-        createDiffHandler(syncer),
+        createDiffHandler(pauseAware),
       ),
     );
     consumers.push(
       await bus.consume(
         { durable: SYNC_REQUEST_DURABLE, filterSubject: syncRequestFilter(config.subjectPrefix), ackWaitMs: config.ackWaitMs },
         createSyncRequestHandler(syncer),
+      ),
+    );
+    consumers.push(
+      await bus.consume(
+        { durable: APP_DELETED_DURABLE, filterSubject: appDeletedFilter(config.subjectPrefix), ackWaitMs: config.ackWaitMs },
+        createAppDeletedHandler(deleter),
+      ),
+      await bus.consume(
+        { durable: HEALTH_DURABLE, filterSubject: healthFilter(config.subjectPrefix), ackWaitMs: config.ackWaitMs },
+        createHealthHandler(rollbacks),
+      ),
+      await bus.consume(
+        { durable: ROLLBACK_DURABLE, filterSubject: rollbackFilter(config.subjectPrefix), ackWaitMs: config.ackWaitMs },
+        createRollbackSyncHandler(rollbacks),
       ),
     );
     ready = true;

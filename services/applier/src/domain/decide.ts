@@ -2,7 +2,8 @@
  * When to sync, as Argo CD's automated sync decides it: a manual request always syncs; an automated
  * app syncs when it is OutOfSync at a revision it has not attempted yet; drift of an already-synced
  * revision is re-applied only with selfHeal (after a short self-heal delay, so a flapping object does
- * not turn into a hot loop).
+ * not turn into a hot loop). After an automatic rollback from revision R, automated sync skips R
+ * until another revision of the target is detected ({@link pauseOf}).
  */
 import { SyncStatus, type Application, type DiffComputed, type OperationStatusRecord } from '@ferry/contracts';
 
@@ -26,6 +27,31 @@ export interface Decision {
   reason: string;
   /** Set when the same diff may decide differently later (self-heal waiting for its interval): ask again after this many ms. */
   retryAfterMs?: number;
+  /**
+   * Set when this diff lifts the pause of an automatic rollback (a new revision of the target was
+   * detected): the caller removes `automationPaused` from the record before syncing.
+   */
+  clearPause?: true;
+}
+
+/**
+ * Automated sync after an automatic rollback from revision R: paused while the target's diffs carry
+ * R; lifted by the first diff of the target (reason `revision`, no sync intent) at another revision,
+ * i.e. a new commit. Drift diffs never lift it (they compare whatever was compared last).
+ */
+export function pauseOf(
+  diff: DiffComputed,
+  status: OperationStatusRecord | undefined,
+): { paused: true; reason: string } | { paused: false; clear: boolean } {
+  const pause = status?.automationPaused;
+  if (!pause || diff.sync) return { paused: false, clear: false };
+  if (diff.revision === pause.revision) {
+    return {
+      paused: true,
+      reason: `automated sync is paused: revision ${pause.revision.slice(0, 7)} was rolled back automatically (${pause.reason}); it resumes with a new revision`,
+    };
+  }
+  return { paused: false, clear: diff.reason === 'revision' };
 }
 
 export function decideSync(
@@ -37,6 +63,18 @@ export function decideSync(
   if (diff.sync) return { decision: SyncDecision.Manual, reason: `manual sync requested by ${diff.sync.initiatedBy}` };
   const automated = app.spec.syncPolicy?.automated;
   if (!automated) return { decision: SyncDecision.None, reason: 'automated sync is off' };
+  const pause = pauseOf(diff, status);
+  if (pause.paused) return { decision: SyncDecision.None, reason: pause.reason };
+  const decided = decideAutomated(automated, diff, status, options);
+  return pause.clear ? { ...decided, clearPause: true } : decided;
+}
+
+function decideAutomated(
+  automated: NonNullable<NonNullable<Application['spec']['syncPolicy']>['automated']>,
+  diff: DiffComputed,
+  status: OperationStatusRecord | undefined,
+  options: DecideOptions,
+): Decision {
   if (diff.syncStatus === SyncStatus.Synced) return { decision: SyncDecision.None, reason: 'already synced' };
   const last = status?.operationState;
   const attempted = last?.operation.sync.revision === diff.revision;

@@ -118,6 +118,14 @@ export const ErrorCode = {
   ApiWebhookSignature: 'FERRY_ERR_API_WEBHOOK_SIGNATURE',
   /** A signed Git webhook could not be read: no known provider headers, not JSON, or no repository URL in the payload. HTTP 400. */
   ApiWebhookInvalid: 'FERRY_ERR_API_WEBHOOK_INVALID',
+  /** `POST …/rollback` while the app has automated sync (`spec.syncPolicy.automated`), without `disableAutoSync: true` (Argo CD refuses it too). HTTP 409. */
+  ApiRollbackAutoSync: 'FERRY_ERR_API_ROLLBACK_AUTOSYNC',
+  /** `POST …/sync` naming a `revision` other than the app's targetRevision while automated sync is on (Argo CD: "auto-sync currently set to …"); dry runs are allowed. HTTP 409. */
+  ApiSyncAutoSync: 'FERRY_ERR_API_SYNC_AUTOSYNC',
+  /** `POST …/rollback` names a history id the app's history does not hold (trimmed by revisionHistoryLimit, or never written). HTTP 404. */
+  ApiHistoryNotFound: 'FERRY_ERR_API_HISTORY_NOT_FOUND',
+  /** `GET …/diff` before the differ stored a per-resource diff for the app. HTTP 404. */
+  ApiDiffNotFound: 'FERRY_ERR_API_DIFF_NOT_FOUND',
 
   // cli
   /** The `ferry` command line is wrong (unknown command or flag, missing argument); exit code 2. */

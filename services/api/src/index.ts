@@ -24,13 +24,20 @@ export {
   type TokenProblem,
 } from './domain/tokens.js';
 export {
+  DeleteCascade,
   RefreshMode,
   parseBooleanQuery,
+  parseDeleteQuery,
   parseRefreshMode,
+  parseRollbackRequest,
   parseSyncRequest,
   type RequestProblem,
+  type RollbackRequestBody,
   type SyncRequestBody,
+  type SyncResourceSelector,
 } from './domain/requests.js';
+export { withoutAutomated } from './handlers/actions.js';
+export { diffKey } from './handlers/diff.js';
 export { ApiError, toErrorResponse, type ErrorBody, type ErrorDetail } from './handlers/errors.js';
 export { PUBLIC_ROUTES } from './handlers/hooks.js';
 export { STREAM_ROUTE } from './handlers/stream.js';

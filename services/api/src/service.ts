@@ -10,6 +10,7 @@ import {
   createLogger,
   createMetricsRegistry,
   natsNames,
+  openArtifactStore,
   openJsonKv,
   provisionJetStream,
   startHttpServer,
@@ -23,6 +24,7 @@ import { registerApplicationRoutes } from './handlers/applications.js';
 import { installBodyParsers } from './handlers/body-parsers.js';
 import type { ApiBuckets, ApiContext } from './handlers/context.js';
 import { installErrorHandlers } from './handlers/errors.js';
+import { registerDiffRoutes } from './handlers/diff.js';
 import { registerHistoryRoutes } from './handlers/history.js';
 import { installHooks } from './handlers/hooks.js';
 import type { InstalledHooks } from './handlers/hooks.js';
@@ -103,12 +105,13 @@ export async function start(config: ApiConfig, deps: ApiDeps = {}): Promise<ApiS
     const conn = await connectNats({ servers: config.natsServers, name: config.serviceName, logger });
     nc = conn;
     await provisionJetStream(conn, config, logger);
-    const [apps, source, comparison, operation, health] = await Promise.all([
+    const [apps, source, comparison, operation, health, artifacts] = await Promise.all([
       openJsonKv<unknown>(conn, names.buckets.apps),
       openJsonKv<unknown>(conn, names.buckets.source),
       openJsonKv<unknown>(conn, names.buckets.comparison),
       openJsonKv<unknown>(conn, names.buckets.operation),
       openJsonKv<unknown>(conn, names.buckets.health),
+      openArtifactStore(conn, names.objectStore),
     ]);
     const kv: ApiBuckets = { apps, source, comparison, operation, health };
     const bus = createEventBus({ nc: conn, config, logger, tracer: tracing.tracer, registry });
@@ -131,6 +134,7 @@ export async function start(config: ApiConfig, deps: ApiDeps = {}): Promise<ApiS
           bus,
           nc: conn,
           kv,
+          artifacts,
           metrics,
           subjectOf: h.subjectOf,
           detachRequest: h.detach,
@@ -143,6 +147,7 @@ export async function start(config: ApiConfig, deps: ApiDeps = {}): Promise<ApiS
         registerApplicationRoutes(app, ctx);
         registerActionRoutes(app, ctx);
         registerHistoryRoutes(app, ctx);
+        registerDiffRoutes(app, ctx);
         registerStreamRoutes(app, ctx);
         registerWebhookRoutes(app, ctx);
       },

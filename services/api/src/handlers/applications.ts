@@ -11,7 +11,7 @@ import type { FastifyRequest } from 'fastify';
 import { composeStatus, invalidSpecStatus } from '../domain/compose-status.js';
 import { toStatusRecords } from '../domain/records.js';
 import type { RawStatusRecords } from '../domain/records.js';
-import { parseBooleanQuery, parseRefreshMode, isAppName } from '../domain/requests.js';
+import { parseBooleanQuery, parseDeleteQuery, parseRefreshMode, isAppName } from '../domain/requests.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { publishRefresh, requestTraceContext } from './context.js';
 import type { ApiContext } from './context.js';
@@ -83,28 +83,33 @@ export function registerApplicationRoutes(app: FastifyInstance, ctx: ApiContext)
     return withStatus(ctx, name, stored.value, await readRecords(ctx, name));
   });
 
-  app.delete<NameParams>('/api/v1/applications/:name', async (request) => {
-    const { name } = request.params;
-    if (!isAppName(name)) throw notFound(name);
-    const stored = await ctx.kv.apps.get(name);
-    if (stored === undefined) throw notFound(name);
-    await ctx.kv.apps.delete(name);
-    const requestId = randomUUID();
-    const data: AppDeleted = { app: name, deletedAt: new Date().toISOString() };
-    try {
-      await withSpan(
-        ctx.tracer,
-        'api.delete',
-        { [SpanAttribute.App]: name, 'ferry.request_id': requestId },
-        () => ctx.bus.publish(EventType.AppDeleted, name, data, { msgId: `app.deleted:${name}:${requestId}` }),
-        requestTraceContext(request),
-      );
-    } catch (error) {
-      // The spec is gone (the source of truth); the other services also watch `ferry-apps`.
-      ctx.logger.warn({ err: error, app: name }, 'app deleted but app.deleted could not be published');
-    }
-    return {};
-  });
+  app.delete<NameParams & { Querystring: { cascade?: string; propagationPolicy?: string } }>(
+    '/api/v1/applications/:name',
+    async (request) => {
+      const { name } = request.params;
+      if (!isAppName(name)) throw notFound(name);
+      const cascade = parseDeleteQuery(request.query);
+      if (typeof cascade === 'object') throw badRequest('invalid query', cascade.problems);
+      const stored = await ctx.kv.apps.get(name);
+      if (stored === undefined) throw notFound(name);
+      await ctx.kv.apps.delete(name);
+      const requestId = randomUUID();
+      const data: AppDeleted = { app: name, deletedAt: new Date().toISOString(), cascade };
+      try {
+        await withSpan(
+          ctx.tracer,
+          'api.delete',
+          { [SpanAttribute.App]: name, 'ferry.request_id': requestId, 'ferry.cascade': cascade },
+          () => ctx.bus.publish(EventType.AppDeleted, name, data, { msgId: `app.deleted:${name}:${requestId}` }),
+          requestTraceContext(request),
+        );
+      } catch (error) {
+        // The spec is gone (the source of truth); the other services also watch `ferry-apps`.
+        ctx.logger.warn({ err: error, app: name }, 'app deleted but app.deleted could not be published');
+      }
+      return {};
+    },
+  );
 }
 
 /** Reads the four status records of `name` (any may be absent). */

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { EventType } from '@ferry/contracts';
 import type { RefreshRequested } from '@ferry/contracts';
 import { SpanAttribute, withSpan } from '@ferry/runtime';
-import type { EventBus, JsonKv, Logger, NatsConnection, Tracer } from '@ferry/runtime';
+import type { ArtifactStore, EventBus, JsonKv, Logger, NatsConnection, Tracer } from '@ferry/runtime';
 import { propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
@@ -25,6 +25,8 @@ export interface ApiContext {
   readonly bus: EventBus;
   readonly nc: NatsConnection;
   readonly kv: ApiBuckets;
+  /** The artifact object store (rendered sets; the differ's per-resource diffs under `diffs.<app>`). */
+  readonly artifacts: ArtifactStore;
   readonly metrics: ApiMetrics;
   /** Who made the request (the token's name); set by the auth hook. */
   subjectOf(request: FastifyRequest): string;

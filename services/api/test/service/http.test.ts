@@ -322,7 +322,7 @@ describe('api over HTTP (inject) against a real nats-server', () => {
       assert.equal(res.statusCode, 202);
       const { requestId } = res.json() as { requestId: string };
       const got = await f.waitForEvent((e) => e.subject === 'gitops.sync.requested.acted');
-      assert.deepEqual(got.event.data as SyncRequested, { app: 'acted', requestId, prune: true, initiatedBy: 'ci' });
+      assert.deepEqual(got.event.data as SyncRequested, { app: 'acted', requestId, prune: true, initiatedBy: 'ci', kind: 'sync' });
       assert.equal(got.event.id, `sync.requested:acted:${requestId}`);
       const span = f.spans.getFinishedSpans().find((s) => s.name === 'api.sync' && s.attributes['ferry.app'] === 'acted');
       assert.ok(span);
@@ -343,10 +343,12 @@ describe('api over HTTP (inject) against a real nats-server', () => {
     });
 
     it('sync answers 400 naming an unsupported field', async () => {
-      const res = await inject('POST', '/api/v1/applications/acted/sync', { revision: 'main' });
+      const res = await inject('POST', '/api/v1/applications/acted/sync', { strategy: { apply: {} } });
       assert.equal(res.statusCode, 400);
       assert.equal(res.json().code, 'FERRY_ERR_API_BAD_REQUEST');
-      assert.deepEqual(res.json().details, [{ path: 'revision', message: 'is not supported (supported: prune)' }]);
+      assert.deepEqual(res.json().details, [
+        { path: 'strategy', message: 'is not supported (supported: revision, prune, dryRun, resources, syncOptions)' },
+      ]);
     });
 
     it("continues the caller's trace when the request carries traceparent", async () => {

@@ -33,7 +33,9 @@ export const HEALTH_NOT_ASSESSED = 'health not assessed yet';
  * - `health` from the health record (`Unknown` with {@link HEALTH_NOT_ASSESSED} before the first one).
  * - `resources`: the comparison's resources, each joined with its health by group/kind/namespace/name.
  * - `history`, `operationState` from the operation record; `conditions` = source + comparison +
- *   operation conditions (duplicates of type and message dropped); `reconciledAt` = the latest time of
+ *   operation conditions (duplicates of type and message dropped), plus a ComparisonError while the
+ *   revision a sync request named (`sync --revision`, a rollback) failed to resolve or render
+ *   (`source.requested.error`; gone at the next poll of the target); `reconciledAt` = the latest time of
  *   any record; `sourceType` from the source record.
  */
 export function composeStatus(app: Application, records: StatusRecords): ApplicationStatus {
@@ -66,7 +68,7 @@ export function composeStatus(app: Application, records: StatusRecords): Applica
     health: healthPart,
     resources,
     history: [...(operation?.history ?? [])],
-    conditions: mergeConditions(source?.conditions, comparison?.conditions, operation?.conditions),
+    conditions: mergeConditions(source?.conditions, requestedConditions(source), comparison?.conditions, operation?.conditions),
     summary: {},
   };
   if (operation?.operationState !== undefined) status.operationState = operation.operationState;
@@ -79,6 +81,19 @@ export function composeStatus(app: Application, records: StatusRecords): Applica
   if (reconciledAt !== undefined) status.reconciledAt = reconciledAt;
   if (source?.sourceType !== undefined) status.sourceType = source.sourceType;
   return status;
+}
+
+/** A ComparisonError for a requested revision that failed (the target's own status is not degraded by it). */
+function requestedConditions(source: SourceStatusRecord | undefined): AppCondition[] {
+  const requested = source?.requested;
+  if (requested?.error === undefined) return [];
+  return [
+    {
+      type: ConditionType.ComparisonError,
+      message: `requested revision ${requested.revision} (request ${requested.requestId}): ${requested.error.code}: ${requested.error.message}`,
+      lastTransitionTime: requested.resolvedAt,
+    },
+  ];
 }
 
 /** Identity of a resource for joining comparison and health: group/kind/namespace/name (the version may differ). */

@@ -9,7 +9,7 @@
  * - Delay before retry n (1-based): min(duration × factor^(n-1), maxDuration), measured from the end
  *   of the failed attempt (Argo CD's `NextRetryAt`). Defaults: duration 5s, factor 2, maxDuration 3m.
  */
-import { parseDurationMs, type Application } from '@ferry/contracts';
+import { OperationPhase, parseDurationMs, type Application, type OperationStatusRecord } from '@ferry/contracts';
 
 /** Argo CD's defaults (common.DefaultSyncRetryDuration / Factor / MaxDuration). */
 export const DEFAULT_RETRY_DURATION_MS = 5_000;
@@ -119,4 +119,30 @@ export async function runWithRetry<T>(options: RunWithRetryOptions<T>): Promise<
     result = await options.attempt(retryCount);
   }
   return { result, retryCount };
+}
+
+/**
+ * The record while operation `syncId` waits for retry `retry`: still Running (Argo CD keeps the
+ * operation in progress between attempts), message "Retrying attempt #n at HH:MM:SS. <last message>"
+ * (the time the retry starts), retryCount = n. Unchanged when the record holds another operation.
+ */
+export function withRetrying<R extends OperationStatusRecord>(record: R, syncId: string, retry: number, delayMs: number, lastMessage: string, now: Date): R {
+  const state = record.operationState;
+  if (state?.syncId !== syncId) return record;
+  const at = new Date(now.getTime() + delayMs);
+  return {
+    ...record,
+    operationState: { ...state, phase: OperationPhase.Running, message: retryMessage(retry, at, lastMessage), retryCount: retry },
+  };
+}
+
+/** The record with `retryCount` on operation `syncId`'s final state and history entry (nothing when 0). */
+export function withRetryCount<R extends OperationStatusRecord>(record: R, syncId: string, retryCount: number): R {
+  if (retryCount <= 0) return record;
+  const state = record.operationState;
+  return {
+    ...record,
+    ...(state?.syncId === syncId ? { operationState: { ...state, retryCount } } : {}),
+    history: record.history.map((h) => (h.syncId === syncId ? { ...h, retryCount } : h)),
+  };
 }

@@ -7,12 +7,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventType, FerryError, SyncStatus, parseApplication } from '@ferry/contracts';
 import type { Application, DiffComputed, ResourceComparison, RevisionDetected, SyncIntent } from '@ferry/contracts';
-import { KubeError, discoverScopes, isTransient, prepareDesired, refOf, resourceKey, trackingApp } from '@ferry/kube';
-import type { KubeObject, WatchEvent } from '@ferry/kube';
+import {
+  IgnoreDifferencesError,
+  KubeError,
+  compileIgnoreDifferences,
+  discoverScopes,
+  isTransient,
+  prepareDesired,
+  refOf,
+  resourceKey,
+  trackingApp,
+} from '@ferry/kube';
+import type { CompiledIgnoreRules, KubeObject, WatchEvent } from '@ferry/kube';
 import { SpanAttribute, withSpan } from '@ferry/runtime';
 import type { ArtifactStore, Context, EventBus, JsonKv, Logger, Tracer } from '@ferry/runtime';
 import type { ClusterCache, ClusterCaches, KindRef } from './cluster-caches.js';
-import { compareApp, type AppDiff } from './domain/compare.js';
+import { compareApp, isHook, type AppDiff } from './domain/compare.js';
+import { appDiffs, diffsHash, diffsKey } from './domain/diffs.js';
 import {
   ArtifactError,
   comparedRecord,
@@ -95,6 +106,11 @@ interface Source {
 
 interface AppState {
   spec?: Application;
+  /** The spec's ignoreDifferences, compiled; or why they cannot be (a ComparisonError until the spec changes). */
+  ignore?: CompiledIgnoreRules;
+  ignoreError?: IgnoreDifferencesError;
+  /** diffsHash of the `diffs.<app>` document last written. */
+  diffsHash?: string;
   source?: Source;
   prepared?: { for: string; desired: KubeObject[]; complete: boolean };
   record?: { value: StoredComparisonRecord; revision: number };
@@ -240,13 +256,15 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
     const spec = st.spec as Application;
     const key = `${st.source?.artifactKey}|${cc.name}|${spec.spec.destination.namespace ?? ''}`;
     if (st.prepared?.for === key && st.prepared.complete) return st.prepared.desired;
-    const isNamespaced = await discoverScopes(cc.client, objects);
-    const desired = prepareDesired(spec.metadata.name, objects, {
+    // Hooks (argocd.argoproj.io/hook, Skip included) are the applier's to run: not compared, not pruned.
+    const compared = objects.filter((o) => !isHook(o));
+    const isNamespaced = await discoverScopes(cc.client, compared);
+    const desired = prepareDesired(spec.metadata.name, compared, {
       defaultNamespace: spec.spec.destination.namespace || DEFAULT_NAMESPACE,
       isNamespaced,
     });
     // Kinds the cluster does not serve yet were scoped by guess: prepare again once they are served.
-    const complete = objects.every((o) => isNamespaced(o.apiVersion, o.kind) !== undefined);
+    const complete = compared.every((o) => isNamespaced(o.apiVersion, o.kind) !== undefined);
     st.prepared = { for: key, desired, complete };
     return desired;
   }
@@ -260,6 +278,7 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
     const spec = st.spec as Application;
     const source = st.source as Source;
     if (source.error) return { failure: failureOf(source.error) as Failure };
+    if (st.ignoreError) return { failure: failureOf(st.ignoreError) as Failure };
     try {
       const cc = caches.forDestination(spec.spec.destination);
       if (st.cluster !== undefined && st.cluster !== cc.name) reindex(name, st, []);
@@ -283,7 +302,10 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
         const found = cc.cache.get(refOf(object));
         if (found) live.set(resourceKey(object), found);
       }
-      const diff = compareApp(desired, live, cc.cache.listTracked(name), resourceKey, { fieldManager: FIELD_MANAGER });
+      const diff = compareApp(desired, live, cc.cache.listTracked(name), resourceKey, {
+        fieldManager: FIELD_MANAGER,
+        ...(st.ignore === undefined ? {} : { ignore: st.ignore }),
+      });
       return { diff };
     } catch (error) {
       const failure = failureOf(error);
@@ -319,6 +341,7 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
                 logger.debug({ app: name, resource: r.key, differences: r.differences }, 'resource differs');
             }
           }
+          if (compared.diff) await storeDiffs(name, st, source, compared.diff);
           let outcome: CompareOutcome | undefined;
           for (let attempt = 1; attempt <= COMMIT_ATTEMPTS && outcome === undefined; attempt++) {
             outcome = await commit(name, st, source, reason, compared, resources, sync);
@@ -335,6 +358,15 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
     } finally {
       stopTimer();
     }
+  }
+
+  /** Writes `diffs.<app>` (object store) when its content changed since the last write. */
+  async function storeDiffs(name: string, st: AppState, source: Source, diff: AppDiff): Promise<void> {
+    const doc = appDiffs(name, source.revision, now().toISOString(), diff.resources);
+    const hash = diffsHash(doc);
+    if (hash === (st.diffsHash ?? st.record?.value.diffsHash)) return;
+    await artifacts.putJson(diffsKey(name), doc);
+    st.diffsHash = hash;
   }
 
   /**
@@ -366,7 +398,10 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
     const sequence = sameArtifact ? prev.driftSequence : 0;
     const { failure, diff } = compared;
     const record = failure ? failedRecord(ctx, failure, sequence) : comparedRecord(ctx, (diff as AppDiff).syncStatus, resources, sequence);
+    const hashOfDiffs = st.diffsHash ?? prev?.diffsHash;
+    if (hashOfDiffs !== undefined) record.diffsHash = hashOfDiffs;
     const changed = !prev || !sameArtifact || prev.statusesHash !== record.statusesHash;
+    const diffsChanged = prev?.diffsHash !== record.diffsHash;
     const conditionsChanged = JSON.stringify(prev?.conditions ?? []) !== JSON.stringify(record.conditions);
 
     let msgId: string | undefined;
@@ -376,7 +411,7 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
       record.driftSequence = sequence + 1;
       msgId = driftMessageId(name, source.artifactKey, record.statusesHash, record.driftSequence);
     }
-    const write = reason === MetricReason.Revision || changed || conditionsChanged;
+    const write = reason === MetricReason.Revision || changed || conditionsChanged || diffsChanged;
     if (closing && msgId !== undefined && reason === MetricReason.Drift) throw new Error('closing: not publishing');
     if (msgId !== undefined) {
       const data: DiffComputed = {
@@ -439,8 +474,22 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
       return false;
     }
     const destinationChanged = JSON.stringify(st.spec?.spec.destination) !== JSON.stringify(app.spec.destination);
+    const ignoreChanged =
+      st.spec === undefined || JSON.stringify(st.spec.spec.ignoreDifferences) !== JSON.stringify(app.spec.ignoreDifferences);
     st.spec = app;
-    return destinationChanged;
+    if (destinationChanged) st.prepared = undefined;
+    if (ignoreChanged) {
+      try {
+        st.ignore = compileIgnoreDifferences(app.spec.ignoreDifferences);
+        delete st.ignoreError;
+      } catch (error) {
+        if (!(error instanceof IgnoreDifferencesError)) throw error;
+        delete st.ignore;
+        st.ignoreError = error;
+        logger.warn({ err: error, app: name }, 'spec.ignoreDifferences cannot be evaluated; the app compares Unknown until it is fixed');
+      }
+    }
+    return destinationChanged || ignoreChanged;
   }
 
   const comparer: AppComparer = {
@@ -461,10 +510,7 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
       }
       const st = stateOf(name);
       const hadSpec = st.spec !== undefined;
-      if (applySpec(name, st, value) && hadSpec && st.source) {
-        st.prepared = undefined;
-        scheduleDrift(name, 0);
-      }
+      if (applySpec(name, st, value) && hadSpec && st.source) scheduleDrift(name, 0);
     },
 
     loadRecords(records) {

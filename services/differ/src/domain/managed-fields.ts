@@ -1,94 +1,81 @@
 /**
- * Reading server-side apply's `managedFields` (fieldsV1): which paths a field manager owns. A field
- * Ferry applied before and Git no longer declares is drift: the next apply removes it.
+ * Reading server-side apply's `managedFields` (fieldsV1) for the comparison: a field Ferry applied
+ * before and Git no longer declares is drift (the next apply removes it), unless another manager
+ * owns it too (then it stays). The fieldsV1 walking itself lives in @ferry/kube (ignore-differences).
  */
+import { formatPointer, indexByKey, managedFieldsOf, walkFieldsV1 } from '@ferry/kube';
 
-interface ManagedFieldsEntry {
-  manager?: string;
-  operation?: string;
-  fieldsV1?: Record<string, unknown>;
+/** A field the next apply would remove: its pointer in the live object and a human label. */
+export interface RemovedField {
+  pointer: string;
+  label: string;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * The element of `desired` (at this level) named by a `k:{...}` key of an associative list. The server
- * builds the key after defaulting (`k:{"containerPort":80,"protocol":"TCP"}`) while Git usually omits
- * the defaulted field, so a key field absent from the desired item matches; an exact match wins.
- */
-function findByKey(list: unknown, keyJson: string): unknown {
-  if (!Array.isArray(list)) return undefined;
-  let key: Record<string, unknown>;
+function indexByValue(list: unknown, valueJson: string): number {
+  if (!Array.isArray(list)) return -1;
   try {
-    key = JSON.parse(keyJson) as Record<string, unknown>;
+    const wanted = JSON.stringify(JSON.parse(valueJson));
+    return list.findIndex((item) => JSON.stringify(item) === wanted);
   } catch {
-    return undefined;
-  }
-  const entries = Object.entries(key);
-  const same = (a: unknown, b: unknown): boolean => a === b || String(a) === String(b);
-  const exact = list.find((item) => isRecord(item) && entries.every(([k, v]) => same(item[k], v)));
-  if (exact !== undefined) return exact;
-  return list.find(
-    (item) =>
-      isRecord(item) &&
-      entries.some(([k]) => item[k] !== undefined) &&
-      entries.every(([k, v]) => item[k] === undefined || same(item[k], v)),
-  );
-}
-
-function findByValue(list: unknown, valueJson: string): boolean {
-  if (!Array.isArray(list)) return false;
-  try {
-    const wanted: unknown = JSON.parse(valueJson);
-    return list.some((item) => JSON.stringify(item) === JSON.stringify(wanted));
-  } catch {
-    return false;
+    return -1;
   }
 }
 
+/** Resolves one fieldsV1 token in `node`: the pointer step and the child, or undefined. */
+function step(node: unknown, token: string): { key: string | number; child: unknown } | undefined {
+  const kind = token.slice(0, 2);
+  const rest = token.slice(2);
+  if (kind === 'f:')
+    return isRecord(node) && Object.hasOwn(node, rest) && node[rest] != null ? { key: rest, child: node[rest] } : undefined;
+  let i = -1;
+  if (kind === 'k:') i = indexByKey(node, rest);
+  else if (kind === 'v:') i = indexByValue(node, rest);
+  else if (kind === 'i:' && Array.isArray(node) && Number(rest) < node.length) i = Number(rest);
+  return i >= 0 && Array.isArray(node) && node[i] != null ? { key: i, child: node[i] } : undefined;
+}
+
 /**
- * Paths (dotted, for messages) that `manager` owns through an Apply operation in `live` but that
- * `desired` no longer has. Ownership of `metadata.annotations` / `labels` keys counts too.
+ * Fields `manager` owns through an Apply operation in `live` (resolved there) that `desired` no longer
+ * has, outermost first: a whole list item or map entry Git dropped is one field. Fields another manager
+ * (or another operation) also owns at or below that path are kept, as server-side apply keeps them.
+ * Top-level `status`, `apiVersion` and `kind` are never reported.
  */
-export function fieldsRemovedFromDesired(live: Record<string, unknown>, desired: Record<string, unknown>, manager: string): string[] {
-  const entries = (isRecord(live['metadata']) ? live['metadata']['managedFields'] : undefined) as ManagedFieldsEntry[] | undefined;
-  const removed: string[] = [];
-  for (const entry of entries ?? []) {
+export function fieldsRemovedFromDesired(live: Record<string, unknown>, desired: Record<string, unknown>, manager: string): RemovedField[] {
+  const entries = managedFieldsOf(live);
+  const others = new Set<string>();
+  for (const entry of entries) {
+    if ((entry.manager === manager && entry.operation === 'Apply') || !isRecord(entry.fieldsV1)) continue;
+    walkFieldsV1(entry.fieldsV1, live, (f) => {
+      if (f.pointer !== undefined) others.add(f.pointer);
+    });
+  }
+  const coOwned = (pointer: string): boolean => [...others].some((o) => o === pointer || o.startsWith(`${pointer}/`));
+  const removed: RemovedField[] = [];
+  const walk = (set: Record<string, unknown>, l: unknown, d: unknown, tokens: Array<string | number>, label: string): void => {
+    for (const [token, child] of Object.entries(set)) {
+      if (token === '.') continue;
+      if (tokens.length === 0 && ['f:status', 'f:apiVersion', 'f:kind'].includes(token)) continue;
+      const inLive = step(l, token);
+      if (!inLive) continue; // nothing live to remove
+      const rest = token.slice(2);
+      const childLabel = token.startsWith('f:') ? (label ? `${label}.${rest}` : rest) : `${label}[${rest}]`;
+      const childTokens = [...tokens, inLive.key];
+      const inDesired = step(d, token);
+      if (!inDesired) {
+        const pointer = formatPointer(childTokens);
+        if (!coOwned(pointer)) removed.push({ pointer, label: childLabel });
+        continue;
+      }
+      if (isRecord(child) && Object.keys(child).some((k) => k !== '.')) walk(child, inLive.child, inDesired.child, childTokens, childLabel);
+    }
+  };
+  for (const entry of entries) {
     if (entry.manager !== manager || entry.operation !== 'Apply' || !isRecord(entry.fieldsV1)) continue;
-    walk(entry.fieldsV1, desired, '', removed);
+    walk(entry.fieldsV1, live, desired, [], '');
   }
   return removed;
-}
-
-function walk(fields: Record<string, unknown>, desired: unknown, path: string, out: string[]): void {
-  for (const [token, child] of Object.entries(fields)) {
-    if (token === '.') continue;
-    const kind = token.slice(0, 2);
-    const rest = token.slice(2);
-    let next: unknown;
-    let label: string;
-    if (kind === 'f:') {
-      next = isRecord(desired) ? desired[rest] : undefined;
-      label = path ? `${path}.${rest}` : rest;
-      if (path === '' && (rest === 'status' || rest === 'apiVersion' || rest === 'kind')) continue;
-    } else if (kind === 'k:') {
-      next = findByKey(desired, rest);
-      label = `${path}[${rest}]`;
-    } else if (kind === 'v:') {
-      if (!findByValue(desired, rest)) out.push(`${path}[${rest}]`);
-      continue;
-    } else if (kind === 'i:') {
-      next = Array.isArray(desired) ? desired[Number(rest)] : undefined;
-      label = `${path}[${rest}]`;
-    } else {
-      continue;
-    }
-    if (next === undefined || next === null) {
-      out.push(label);
-      continue;
-    }
-    if (isRecord(child) && Object.keys(child).some((k) => k !== '.')) walk(child, next, label, out);
-  }
 }

@@ -22,6 +22,8 @@ export interface StoredComparisonRecord extends ComparisonStatusRecord {
   driftSequence: number;
   /** Fingerprint of `status` + `resources` (statusesHash) as last published. */
   statusesHash: string;
+  /** Fingerprint of the `diffs.<app>` document last written (diffsHash): an unchanged one is not written again. */
+  diffsHash?: string;
 }
 
 /** The wire form of a resource's result (the join key and differences stay inside the differ). */
@@ -33,18 +35,22 @@ export function toResourceComparison(r: AppResourceDiff): ResourceComparison {
     namespace: r.namespace,
     name: r.name,
     status: r.status,
+    diffState: r.diffState,
   };
   if (r.requiresPruning) out.requiresPruning = true;
   return out;
 }
 
 /**
- * A short fingerprint (12 hex) of an app's sync status and its resources' identities and statuses,
- * independent of order. Equal fingerprints = nothing to announce.
+ * A short fingerprint (12 hex) of an app's sync status and its resources' identities and statuses
+ * (Missing counted apart from OutOfSync), independent of order. Equal fingerprints = nothing to announce.
  */
 export function statusesHash(syncStatus: SyncStatus, resources: readonly ResourceComparison[]): string {
   const rows = resources
-    .map((r) => `${r.group}/${r.version}/${r.kind}/${r.namespace}/${r.name}=${r.status}${r.requiresPruning ? '!prune' : ''}`)
+    .map(
+      (r) =>
+        `${r.group}/${r.version}/${r.kind}/${r.namespace}/${r.name}=${r.status}${r.requiresPruning ? '!prune' : ''}${r.diffState === 'Missing' ? '!missing' : ''}`,
+    )
     .sort();
   return createHash('sha256')
     .update(`${syncStatus}\n${rows.join('\n')}`)
@@ -164,13 +170,12 @@ export function comparedRecord(
 
 /**
  * The record of a failed comparison: status Unknown, the ComparisonError condition carrying
- * `<code>: <message>`, the resources of the last good comparison kept with status Unknown.
+ * `<code>: <message>`, the resources of the last good comparison kept with status Unknown (no diffState).
  */
 export function failedRecord(ctx: RecordContext, error: { code: string; message: string }, driftSequence: number): StoredComparisonRecord {
-  const resources = (ctx.previous?.artifactKey === ctx.artifactKey ? ctx.previous.resources : []).map((r) => ({
-    ...r,
-    status: SyncStatus.Unknown,
-  }));
+  const resources = (ctx.previous?.artifactKey === ctx.artifactKey ? ctx.previous.resources : []).map(
+    ({ diffState: _d, ...r }): ResourceComparison => ({ ...r, status: SyncStatus.Unknown }),
+  );
   return {
     app: ctx.app,
     revision: ctx.revision,

@@ -2,14 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { KubeObject } from '@ferry/kube';
+import type { IgnoreDifference } from '@ferry/contracts';
+import { compileIgnoreDifferences, type KubeObject } from '@ferry/kube';
 import { compareApp, compareResource } from '../../src/domain/compare.js';
+import { applyPatch } from '../../src/domain/json-patch.js';
 import { parseQuantity } from '../../src/domain/quantity.js';
 
 interface Case {
   description: string;
   expect: 'Synced' | 'OutOfSync';
   differences?: string[];
+  ignoreDifferences?: IgnoreDifference[];
   desired: KubeObject;
   live?: KubeObject;
 }
@@ -22,9 +25,13 @@ for (const file of readdirSync(dir)
   .sort()) {
   const c = parse(readFileSync(new URL(file, dir), 'utf8')) as Case;
   test(`${c.description} (${file})`, () => {
-    const result = compareResource(c.desired, c.live, options);
+    const result = compareResource(c.desired, c.live, { ...options, ignore: compileIgnoreDifferences(c.ignoreDifferences) });
     assert.equal(result.status, c.expect, `differences: ${result.differences.join(', ')}`);
+    assert.equal(result.diffState, c.live ? c.expect : 'Missing');
     if (c.differences) assert.deepEqual(result.differences, c.differences);
+    // The patch turns the normalised live object into the predicted one.
+    assert.deepEqual(applyPatch(result.live, result.patch), result.target);
+    assert.equal(result.patch.length === 0, c.expect === 'Synced');
   });
 }
 

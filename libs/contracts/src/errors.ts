@@ -94,6 +94,18 @@ export const ErrorCode = {
   /** The stored artifact is not a rendered set (`{ objects: [{ object }] }` of objects with apiVersion, kind and metadata.name). */
   SyncArtifactInvalid: 'FERRY_ERR_SYNC_ARTIFACT_INVALID',
 
+  // applier sync engine (waves, hooks, sync options)
+  /** A sync option (app level, in the sync request, or a resource's `argocd.argoproj.io/sync-options`), or a `sync-wave`, `hook` or `hook-delete-policy` annotation, is unknown or has a bad value; the message names the resource and the option; nothing was applied. */
+  SyncOptionInvalid: 'FERRY_ERR_SYNC_OPTION_INVALID',
+  /** `FailOnSharedResource=true` and a resource of the app is already tracked by another application; nothing was applied. */
+  SyncSharedResource: 'FERRY_ERR_SYNC_SHARED_RESOURCE',
+  /** A hook (Job, Pod or other hook object) of the sync failed (Job Failed, Pod Failed, Degraded) or could not be created; SyncFail hooks ran. */
+  SyncHookFailed: 'FERRY_ERR_SYNC_HOOK_FAILED',
+  /** A resource applied in a sync wave turned Degraded before the next wave; later waves were not applied; SyncFail hooks ran. */
+  SyncResourceDegraded: 'FERRY_ERR_SYNC_RESOURCE_DEGRADED',
+  /** A sync wave's hooks did not finish, or its resources did not become Healthy (or its pruned resources gone), within FERRY_SYNC_WAVE_TIMEOUT_MS; SyncFail hooks ran. */
+  SyncWaveTimeout: 'FERRY_ERR_SYNC_WAVE_TIMEOUT',
+
   // notifier
   /** The notifier config file (FERRY_NOTIFIER_CONFIG) is invalid; each problem names file, line and field. */
   NotifierConfigInvalid: 'FERRY_ERR_NOTIFIER_CONFIG_INVALID',

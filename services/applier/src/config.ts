@@ -39,6 +39,8 @@ export interface ApplierConfig extends CommonConfig {
   readonly retryMs: number;
   /** FERRY_APPLIER_ACK_WAIT_MS: JetStream ack wait of the applier's consumers; an event held by a crashed replica is redelivered after it (a running sync keeps its event alive meanwhile). Default 30000. */
   readonly ackWaitMs: number;
+  /** FERRY_SYNC_WAVE_TIMEOUT_MS: longest wait at the end of one sync wave (hooks finishing, resources Healthy, prunes gone) before the sync fails. Default 300000 (5 min). */
+  readonly syncWaveTimeoutMs: number;
 }
 
 const KUBE_ENV = ['KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT', 'HOME'] as const;
@@ -105,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined>): ApplierConf
   const concurrency = reader.int('FERRY_APPLIER_CONCURRENCY', 4, { min: 1, max: 64 });
   const retryMs = reader.int('FERRY_APPLIER_RETRY_MS', 1_000, { min: 10, max: 600_000 });
   const ackWaitMs = reader.int('FERRY_APPLIER_ACK_WAIT_MS', 30_000, { min: 500, max: 3_600_000 });
+  const syncWaveTimeoutMs = reader.int('FERRY_SYNC_WAVE_TIMEOUT_MS', 300_000, { min: 100, max: 86_400_000 });
   if (!/^[A-Za-z0-9][-A-Za-z0-9_.:]{0,127}$/.test(fieldManager)) {
     reader.problem('FERRY_FIELD_MANAGER', 'must be 1-128 characters: letters, digits, -, _, ., :');
   }
@@ -140,5 +143,6 @@ export function loadConfig(env: Record<string, string | undefined>): ApplierConf
     concurrency,
     retryMs,
     ackWaitMs,
+    syncWaveTimeoutMs,
   });
 }

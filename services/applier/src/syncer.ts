@@ -2,8 +2,9 @@
  * Runs sync operations. Every step is idempotent so a diff redelivered after a crash either resumes
  * the operation (same syncId, record Running) or re-publishes its completion (record completed):
  *
- *   lease → read (cluster, artifact, discovery, live tracked objects) → plan → record Running →
- *   sync.started → namespace → server-side apply (kind order) → prune → record completed + history →
+ *   lease → read (cluster, artifact, discovery, live objects) → plan phases/waves/hooks (engine/prepare) →
+ *   record Running → sync.started → dry run of every task → namespace → per phase and wave: prune,
+ *   apply, hooks, wait (engine/execute) → record completed (+ history unless a dry run) →
  *   sync.succeeded|failed → ack → release the lease.
  *
  * Nothing is written before the reads succeed: a transient failure there is a nak, not a failed sync.
@@ -13,7 +14,6 @@ import {
   EventType,
   FerryError,
   OperationPhase,
-  ResourceResultStatus,
   parseApplication,
   toErrorInfo,
   type Application,
@@ -23,21 +23,10 @@ import {
   type SyncEvent,
   type SyncRequested,
 } from '@ferry/contracts';
-import {
-  discoverScopes,
-  isTrackedBy,
-  isTransient,
-  KubeError,
-  prepareDesired,
-  resourceKey,
-  type ClusterClient,
-  type ClusterRegistry,
-  type KubeObject,
-} from '@ferry/kube';
+import { isTransient, KubeError, type ClusterRegistry } from '@ferry/kube';
 import {
   acquireLease,
   HandlerResult,
-  resourceAttribute,
   SpanAttribute,
   withSpan,
   type ArtifactStore,
@@ -50,12 +39,11 @@ import {
   type Tracer,
 } from '@ferry/runtime';
 import { parseArtifact } from './domain/artifact.js';
+import { completeOperationWith, startOperationWith } from './domain/dry-run.js';
 import {
-  completeOperation,
   diffAction,
   isRequestServed,
   operationFor,
-  startOperation,
   syncEventOf,
   withPendingSync,
   type DiffAction,
@@ -63,9 +51,10 @@ import {
   type SyncOperation,
   type SyncOutcome,
 } from './domain/operation.js';
-import { planSync, resourceResult, type SyncPlan } from './domain/plan.js';
 import { syncIdOf } from './domain/sync-id.js';
 import { trackedKinds } from './domain/tracked-kinds.js';
+import { executeSync } from './engine/execute.js';
+import { prepareSync, type PreparedSync } from './engine/prepare.js';
 import { SyncAbortedError, SyncError } from './errors.js';
 import { ApplyResult, SyncResult, type ApplierMetrics } from './metrics.js';
 
@@ -92,9 +81,16 @@ export interface SyncerOptions {
   fieldManager: string;
   /** nak delay after a transient failure or a held lease. */
   retryMs: number;
+  /** Longest wait at the end of one sync wave (hooks finishing, resources Healthy), ms (FERRY_SYNC_WAVE_TIMEOUT_MS). Default 300000. */
+  waveTimeoutMs?: number;
+  /** Pause between two health/hook reads while a wave waits, ms. Default 100. */
+  healthPollMs?: number;
   /** Clock (tests). Default `() => new Date()`. */
   now?: () => Date;
 }
+
+/** Default of {@link SyncerOptions.waveTimeoutMs}: 5 minutes. */
+export const DEFAULT_WAVE_TIMEOUT_MS = 300_000;
 
 export interface Syncer {
   /** Handles one diff.computed (`eventId` = its CloudEvent id); resolves to what the consumer does with the message. */
@@ -109,14 +105,6 @@ export interface Syncer {
   releaseLeases(): Promise<void>;
 }
 
-interface Prepared {
-  client: ClusterClient;
-  plan: SyncPlan;
-  /** Keys of live tracked objects before the sync (`created` vs `configured`). */
-  liveKeys: ReadonlySet<string>;
-}
-
-const SUCCESS_MESSAGE = 'successfully synced (all tasks run)';
 /**
  * Redelivery delay of an interrupted sync's event. Not 0: an immediate redelivery can land on a pull
  * request this (closing) replica still has open on the server, and is then lost until ack wait.
@@ -132,13 +120,9 @@ function completionMsgId(event: SyncEvent): string {
   return `sync.${event.phase === OperationPhase.Succeeded ? 'succeeded' : 'failed'}:${event.app}:${event.syncId}`;
 }
 
-function describe(object: KubeObject): string {
-  return `${object.kind}/${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name ?? ''}`;
-}
-
-function serverMessage(error: unknown): string {
-  if (error instanceof KubeError) return error.serverMessage || error.message;
-  return error instanceof Error ? error.message : String(error);
+/** The sync event of an operation, with what the request adds (dry run, kind). */
+function withIntent(event: SyncEvent, intent: DiffComputed['sync']): SyncEvent {
+  return { ...event, ...(intent?.dryRun ? { dryRun: true } : {}), ...(intent?.kind ? { kind: intent.kind } : {}) };
 }
 
 /** Transient: the same step may succeed later (cluster or NATS unavailable). */
@@ -177,7 +161,7 @@ export function createSyncer(options: SyncerOptions): Syncer {
     diff: DiffComputed,
     op: SyncOperation,
     record: StoredOperationRecord | undefined,
-  ): Promise<Prepared> {
+  ): Promise<PreparedSync> {
     const name = app.metadata.name;
     const client = clusters.forDestination(app.spec.destination);
     const raw = await artifacts.getJson<unknown>(diff.artifactKey);
@@ -193,113 +177,37 @@ export function createSyncer(options: SyncerOptions): Syncer {
         app: name,
         revision: diff.revision,
       });
-    const isNamespaced = await discoverScopes(client, parsed.objects);
-    const desired = prepareDesired(name, parsed.objects, { defaultNamespace: app.spec.destination.namespace || 'default', isNamespaced });
-    const live: KubeObject[] = [];
-    for (const kind of trackedKinds(desired, diff, record)) {
-      try {
-        live.push(...(await client.list(kind.apiVersion, kind.kind)).filter((o) => isTrackedBy(name, o)));
-      } catch (error) {
-        if (error instanceof KubeError && error.code === ErrorCode.KubeKindUnknown) continue; // a CRD not created yet: nothing live
-        throw error;
-      }
-    }
-    const plan = planSync({ app, desired, tracked: live, prune: op.prune, keyOf: resourceKey });
-    return { client, plan, liveKeys: new Set(live.map((o) => resourceKey(o))) };
+    return prepareSync({
+      client,
+      app,
+      objects: parsed.objects,
+      extraKinds: trackedKinds(parsed.objects, diff, record),
+      comparisons: diff.resources,
+      prune: op.prune,
+      ...(diff.sync ? { intent: diff.sync } : {}),
+    });
   }
 
   function failure(code: ErrorCode, message: string, resources: ResourceResult[]): SyncOutcome {
     return { phase: OperationPhase.Failed, message, resources, finishedAt: now().toISOString(), error: { code, message } };
   }
 
-  async function execute(app: Application, prepared: Prepared, signal: AbortSignal): Promise<SyncOutcome> {
+  async function execute(app: Application, prepared: PreparedSync, signal: AbortSignal): Promise<SyncOutcome> {
     const name = app.metadata.name;
-    const { client, plan, liveKeys } = prepared;
-    const checkAbort = (): void => {
-      if (signal.aborted) throw new SyncAbortedError(name, String(signal.reason ?? 'aborted'));
-    };
-    if (plan.refusal) return failure(ErrorCode.SyncPruneRefused, plan.refusal, []);
-    if (plan.createNamespace) {
-      checkAbort();
-      try {
-        await client.ensureNamespace(plan.createNamespace);
-      } catch (error) {
-        const info = toErrorInfo(error, ErrorCode.KubeRequest);
-        return failure(info.code, `failed to create namespace ${plan.createNamespace}: ${serverMessage(error)}`, []);
-      }
-    }
-    const results: ResourceResult[] = [];
-    let firstFailure: string | undefined;
-    // One wave today: every object is attempted (as Argo CD runs every task of a wave); a failure stops the sync before pruning.
-    for (const object of plan.applies) {
-      checkAbort();
-      const attributes = {
-        [SpanAttribute.App]: name,
-        [SpanAttribute.Resource]: resourceAttribute({
-          kind: object.kind,
-          namespace: object.metadata.namespace ?? '',
-          name: object.metadata.name ?? '',
-        }),
-      };
-      try {
-        await withSpan(tracer, 'applier.apply', attributes, () =>
-          client.apply(object, { fieldManager: options.fieldManager, force: true }),
-        );
-        const verb = liveKeys.has(resourceKey(object)) ? 'configured' : 'created';
-        results.push(
-          resourceResult(object, ResourceResultStatus.Synced, `${object.kind.toLowerCase()}/${object.metadata.name ?? ''} ${verb}`),
-        );
-        metrics.applies.inc({ result: ApplyResult.Applied });
-      } catch (error) {
-        const message = serverMessage(error);
-        results.push(resourceResult(object, ResourceResultStatus.SyncFailed, message));
-        metrics.applies.inc({ result: ApplyResult.Failed });
-        firstFailure ??= `${describe(object)}: ${message}`;
-      }
-    }
-    if (firstFailure === undefined) {
-      for (const object of plan.prunes) {
-        checkAbort();
-        const attributes = {
-          [SpanAttribute.App]: name,
-          [SpanAttribute.Resource]: resourceAttribute({
-            kind: object.kind,
-            namespace: object.metadata.namespace ?? '',
-            name: object.metadata.name ?? '',
-          }),
-        };
-        try {
-          await withSpan(tracer, 'applier.prune', attributes, () =>
-            client.delete(
-              {
-                apiVersion: object.apiVersion,
-                kind: object.kind,
-                ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
-                name: object.metadata.name ?? '',
-              },
-              { propagationPolicy: 'Foreground' },
-            ),
-          );
-          results.push(resourceResult(object, ResourceResultStatus.Pruned, 'pruned'));
-          metrics.applies.inc({ result: ApplyResult.Pruned });
-        } catch (error) {
-          const message = serverMessage(error);
-          results.push(resourceResult(object, ResourceResultStatus.SyncFailed, `failed to prune: ${message}`));
-          metrics.applies.inc({ result: ApplyResult.Failed });
-          firstFailure ??= `prune ${describe(object)}: ${message}`;
-        }
-      }
-    }
-    for (const object of plan.pruneSkipped)
-      results.push(resourceResult(object, ResourceResultStatus.PruneSkipped, 'ignored (requires pruning)'));
-    if (firstFailure !== undefined) {
-      const notPruned =
-        plan.prunes.length > 0 && !results.some((r) => r.status === ResourceResultStatus.Pruned)
-          ? ` (${plan.prunes.length} prune(s) not run)`
-          : '';
-      return failure(ErrorCode.SyncResourceFailed, `one or more objects failed to apply, reason: ${firstFailure}${notPruned}`, results);
-    }
-    return { phase: OperationPhase.Succeeded, message: SUCCESS_MESSAGE, resources: results, finishedAt: now().toISOString() };
+    const outcome = await executeSync(prepared, {
+      fieldManager: options.fieldManager,
+      waveTimeoutMs: options.waveTimeoutMs ?? DEFAULT_WAVE_TIMEOUT_MS,
+      ...(options.healthPollMs === undefined ? {} : { pollMs: options.healthPollMs }),
+      signal,
+      checkAbort: () => {
+        if (signal.aborted) throw new SyncAbortedError(name, String(signal.reason ?? 'aborted'));
+      },
+      now,
+      tracer,
+      onWrite: (result) =>
+        metrics.applies.inc({ result: result === 'applied' ? ApplyResult.Applied : result === 'pruned' ? ApplyResult.Pruned : ApplyResult.Failed }),
+    });
+    return { ...outcome, finishedAt: now().toISOString() };
   }
 
   async function runSync(
@@ -312,7 +220,7 @@ export function createSyncer(options: SyncerOptions): Syncer {
   ): Promise<HandlerResult> {
     const name = app.metadata.name;
     const op = operationFor(app, diff, syncId);
-    let prepared: Prepared | undefined;
+    let prepared: PreparedSync | undefined;
     let prepareError: ErrorInfo | undefined;
     try {
       prepared = await prepare(app, diff, op, record);
@@ -326,21 +234,23 @@ export function createSyncer(options: SyncerOptions): Syncer {
     }
     if (signal.aborted) return HandlerResult.nak(INTERRUPTED_REDELIVERY_MS);
 
-    const started = await updateRecord(name, (current) => startOperation(current, op, now()));
+    const started = await updateRecord(name, (current) => startOperationWith(current, op, diff.sync, now()));
     const startedState = started.operationState;
     if (startedState === undefined) throw new Error('operation state missing after start');
-    await bus.publish(EventType.SyncStarted, name, syncEventOf(name, startedState), { msgId: `sync.started:${name}:${syncId}` });
-    log.info({ trigger: op.trigger, prune: op.prune }, 'sync started');
+    await bus.publish(EventType.SyncStarted, name, withIntent(syncEventOf(name, startedState), diff.sync), {
+      msgId: `sync.started:${name}:${syncId}`,
+    });
+    log.info({ trigger: op.trigger, prune: op.prune, dryRun: diff.sync?.dryRun === true, kind: diff.sync?.kind }, 'sync started');
 
     const outcome = prepared
       ? await execute(app, prepared, signal)
       : failure(prepareError?.code ?? ErrorCode.KubeRequest, prepareError?.message ?? 'sync failed', []);
     if (signal.aborted) throw new SyncAbortedError(name, String(signal.reason ?? 'aborted'));
 
-    const done = await updateRecord(name, (current) => completeOperation(current, op, outcome, app, now()));
+    const done = await updateRecord(name, (current) => completeOperationWith(current, op, diff.sync, outcome, app, now()));
     const state = done.operationState;
     if (state === undefined) throw new Error('operation state missing after completion');
-    const event = syncEventOf(name, state, outcome.error);
+    const event = withIntent(syncEventOf(name, state, outcome.error), diff.sync);
     await publishCompletion(event);
     metrics.syncs.inc({
       trigger: op.trigger,
@@ -353,10 +263,10 @@ export function createSyncer(options: SyncerOptions): Syncer {
     return HandlerResult.ack();
   }
 
-  async function finish(action: Exclude<DiffAction, { kind: 'sync' }>, log: Logger): Promise<HandlerResult> {
+  async function finish(action: Exclude<DiffAction, { kind: 'sync' }>, diff: DiffComputed, log: Logger): Promise<HandlerResult> {
     switch (action.kind) {
       case 'republish':
-        await publishCompletion(action.event);
+        await publishCompletion(withIntent(action.event, diff.sync));
         log.info({ syncId: action.event.syncId, phase: action.event.phase }, 'sync already completed; completion re-published');
         return HandlerResult.ack();
       case 'later':
@@ -385,7 +295,7 @@ export function createSyncer(options: SyncerOptions): Syncer {
       const decide = (record: StoredOperationRecord | undefined): DiffAction =>
         diffAction(app, diff, record, syncId, { selfHealIntervalMs: options.selfHealIntervalMs, now: now() });
       const first = decide((await operationKv.get(diff.app))?.value);
-      if (first.kind !== 'sync') return finish(first, log);
+      if (first.kind !== 'sync') return finish(first, diff, log);
 
       if (busy.has(diff.app)) {
         metrics.leaseConflicts.inc();
@@ -414,7 +324,7 @@ export function createSyncer(options: SyncerOptions): Syncer {
         // Under the lease, decide again from a fresh record: another replica may have run it meanwhile.
         const record = (await operationKv.get(diff.app))?.value;
         const action = decide(record);
-        if (action.kind !== 'sync') return await finish(action, syncLog);
+        if (action.kind !== 'sync') return await finish(action, diff, syncLog);
         syncLog.debug({ decision: action.decision, reason: action.reason, resume: action.resume }, 'syncing');
         const result = await withSpan(
           tracer,
@@ -452,7 +362,8 @@ export function createSyncer(options: SyncerOptions): Syncer {
         log.warn('sync requested for an app that is not in ferry-apps; ignored');
         return HandlerResult.ack();
       }
-      const intent = { requestId: request.requestId, prune: request.prune, initiatedBy: request.initiatedBy };
+      // The whole intent travels: a chosen revision, dry run, subset, options, rollback kind.
+      const { app: _app, ...intent } = request;
       const record = (await operationKv.get(request.app))?.value;
       if (isRequestServed(record, request.requestId)) {
         log.info('sync request already served; ignored');
@@ -471,7 +382,10 @@ export function createSyncer(options: SyncerOptions): Syncer {
         { app: request.app, reason: 'sync', requestId: request.requestId, sync: intent },
         { msgId: `refresh.requested:${request.app}:${request.requestId}` },
       );
-      log.info({ prune: request.prune, initiatedBy: request.initiatedBy }, 'sync requested; refresh requested with the sync intent');
+      log.info(
+        { prune: request.prune, initiatedBy: request.initiatedBy, revision: request.revision, dryRun: request.dryRun, kind: request.kind },
+        'sync requested; refresh requested with the sync intent',
+      );
       return HandlerResult.ack();
     },
 

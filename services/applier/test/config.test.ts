@@ -13,6 +13,7 @@ test('defaults: self-heal 5 s, lease 30 s, field manager ferry, frozen', () => {
   assert.equal(config.fieldManager, 'ferry');
   assert.equal(config.concurrency, 4);
   assert.equal(config.ackWaitMs, 30_000);
+  assert.equal(config.syncWaveTimeoutMs, 300_000);
   assert.deepEqual(config.clusters, []);
   assert.ok(Object.isFrozen(config));
 });
@@ -24,11 +25,12 @@ test('every invalid variable is reported together with FERRY_ERR_CONFIG_INVALID'
         FERRY_SELF_HEAL_INTERVAL_MS: 'soon',
         FERRY_SYNC_LEASE_TTL_MS: '10',
         FERRY_FIELD_MANAGER: 'a b',
+        FERRY_SYNC_WAVE_TIMEOUT_MS: '5',
         FERRY_CLUSTERS_FILE: '/nonexistent/clusters.yaml',
       }),
     (error: Error & { code?: string }) =>
       error.code === 'FERRY_ERR_CONFIG_INVALID' &&
-      ['FERRY_SELF_HEAL_INTERVAL_MS', 'FERRY_SYNC_LEASE_TTL_MS', 'FERRY_FIELD_MANAGER', 'FERRY_CLUSTERS_FILE'].every((name) =>
+      ['FERRY_SELF_HEAL_INTERVAL_MS', 'FERRY_SYNC_LEASE_TTL_MS', 'FERRY_FIELD_MANAGER', 'FERRY_SYNC_WAVE_TIMEOUT_MS', 'FERRY_CLUSTERS_FILE'].every((name) =>
         error.message.includes(name),
       ),
   );

@@ -94,9 +94,10 @@ describe(
       assert.deepEqual(
         on.operationState?.syncResult?.resources.map((r) => [r.name, r.status]),
         [
-          ['keep', 'Synced'],
           ['old', 'Pruned'],
+          ['keep', 'Synced'],
         ],
+        'inside a wave, prunes run before applies (Argo CD)',
       );
       await waitUntil(async () => (await h.kubectlGet('configmap', 'old', 'prune-on')) === undefined, { message: 'old pruned' });
 
@@ -133,7 +134,7 @@ describe(
       assert.equal(h.eventsOf('empty', EventType.SyncFailed)[0]?.data.error?.code, 'FERRY_ERR_SYNC_PRUNE_REFUSED');
     });
 
-    it('fails the sync with the server message of an object that cannot be applied, after attempting the others, and prunes nothing', async () => {
+    it('fails the sync before writing anything when the dry run of an object fails (unknown kind): server message, nothing applied or pruned', async () => {
       await h.putApp('broken', { automated: { prune: true }, syncOptions: ['CreateNamespace=true'] });
       const key1 = await h.putArtifact('broken', revision(1), [configMap('a'), configMap('gone')]);
       await h.publishDiff('broken', key1, revision(1));
@@ -146,15 +147,12 @@ describe(
       const results = record.operationState?.syncResult?.resources ?? [];
       assert.deepEqual(
         results.map((r) => [r.kind, r.name, r.status]),
-        [
-          ['ConfigMap', 'a', 'Synced'],
-          ['ConfigMap', 'z', 'Synced'],
-          ['Widget', 'w', 'SyncFailed'],
-        ],
+        [['Widget', 'w', 'SyncFailed']],
       );
-      assert.match(results[2]?.message ?? '', /Widget/);
-      assert.ok(await h.kubectlGet('configmap', 'z', 'broken'), 'objects after the failing one were applied');
-      assert.ok(await h.kubectlGet('configmap', 'gone', 'broken'), 'no prune after a failed apply');
+      assert.match(results[0]?.message ?? '', /Widget/);
+      assert.equal(await h.kubectlGet('configmap', 'z', 'broken'), undefined, 'nothing applied');
+      assert.deepEqual((await h.kubectlGet('configmap', 'a', 'broken'))?.['data'], { key: 'a' }, 'a kept its old data');
+      assert.ok(await h.kubectlGet('configmap', 'gone', 'broken'), 'nothing pruned');
       await waitUntil(() => h.eventsOf('broken', EventType.SyncFailed).length === 1, { message: 'sync.failed' });
       assert.equal(h.eventsOf('broken', EventType.SyncFailed)[0]?.data.error?.code, 'FERRY_ERR_SYNC_RESOURCE_FAILED');
     });

@@ -18,7 +18,7 @@ spec:
   syncPolicy:
     syncOptions:
       - CreateNamespace=true
-      - Replace=true
+      - Retry=true
 `;
 
 test('paths split into keys and indexes', () => {

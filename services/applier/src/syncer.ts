@@ -205,7 +205,9 @@ export function createSyncer(options: SyncerOptions): Syncer {
       now,
       tracer,
       onWrite: (result) =>
-        metrics.applies.inc({ result: result === 'applied' ? ApplyResult.Applied : result === 'pruned' ? ApplyResult.Pruned : ApplyResult.Failed }),
+        metrics.applies.inc({
+          result: result === 'applied' ? ApplyResult.Applied : result === 'pruned' ? ApplyResult.Pruned : ApplyResult.Failed,
+        }),
     });
     return { ...outcome, finishedAt: now().toISOString() };
   }

@@ -30,9 +30,13 @@ test('every invalid variable is reported together with FERRY_ERR_CONFIG_INVALID'
       }),
     (error: Error & { code?: string }) =>
       error.code === 'FERRY_ERR_CONFIG_INVALID' &&
-      ['FERRY_SELF_HEAL_INTERVAL_MS', 'FERRY_SYNC_LEASE_TTL_MS', 'FERRY_FIELD_MANAGER', 'FERRY_SYNC_WAVE_TIMEOUT_MS', 'FERRY_CLUSTERS_FILE'].every((name) =>
-        error.message.includes(name),
-      ),
+      [
+        'FERRY_SELF_HEAL_INTERVAL_MS',
+        'FERRY_SYNC_LEASE_TTL_MS',
+        'FERRY_FIELD_MANAGER',
+        'FERRY_SYNC_WAVE_TIMEOUT_MS',
+        'FERRY_CLUSTERS_FILE',
+      ].every((name) => error.message.includes(name)),
   );
 });
 

@@ -50,7 +50,10 @@ export function hookTypesOf(object: KubeObject): { types: HookType[]; problems: 
   const problems: string[] = [];
   for (const type of list(object.metadata.annotations?.[ResourceAnnotation.Hook])) {
     if (HOOK_TYPES.has(type)) types.push(type as HookType);
-    else problems.push(`${describeObject(object)}: annotation ${ResourceAnnotation.Hook}: hook type ${type} is not supported (${[...HOOK_TYPES].join(', ')})`);
+    else
+      problems.push(
+        `${describeObject(object)}: annotation ${ResourceAnnotation.Hook}: hook type ${type} is not supported (${[...HOOK_TYPES].join(', ')})`,
+      );
   }
   return { types, problems };
 }
@@ -97,7 +100,8 @@ export function hookPhaseOf(live: KubeObject): { phase: HookPhase; message: stri
   if (group === 'batch' && live.kind === 'Job') {
     for (const c of conditions(live)) {
       if (c.status !== 'True') continue;
-      if (c.type === 'Complete') return { phase: 'Succeeded', message: typeof c.message === 'string' && c.message ? c.message : 'job completed' };
+      if (c.type === 'Complete')
+        return { phase: 'Succeeded', message: typeof c.message === 'string' && c.message ? c.message : 'job completed' };
       if (c.type === 'Failed') {
         const why = [c.reason, c.message].filter((v) => typeof v === 'string' && v !== '').join(': ');
         return { phase: 'Failed', message: why || 'job failed' };

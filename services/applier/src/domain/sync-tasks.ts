@@ -5,12 +5,7 @@
  * are mirrored (the highest wave of the objects being pruned is pruned first) and PruneLast prunes
  * form one more wave after the last Sync wave. Pure: plain data in, a plan out.
  */
-import {
-  ResourceAnnotation,
-  type Application,
-  type ResourceComparison,
-  type SyncIntent,
-} from '@ferry/contracts';
+import { ResourceAnnotation, type Application, type ResourceComparison, type SyncIntent } from '@ferry/contracts';
 import { groupOf, sortForApply, trackingApp, type KubeObject } from '@ferry/kube';
 import { HookType, deletePoliciesOf, hookTypesOf, type HookDeletePolicy, type SyncHookType } from './hooks.js';
 import { describeObject, resourceOptions, type ResourceSyncOptions } from './sync-options.js';
@@ -161,9 +156,7 @@ export function planSyncTasks(input: SyncTaskInput): SyncTaskPlan {
   const pruneSkipped: SyncTaskPlan['pruneSkipped'] = [];
   const crds = crdKinds(input.desired);
   const inSync = new Set(
-    input.comparisons
-      .filter((c) => (c.diffState ?? c.status) === 'Synced')
-      .map((c) => identity(c.group, c.kind, c.namespace, c.name)),
+    input.comparisons.filter((c) => (c.diffState ?? c.status) === 'Synced').map((c) => identity(c.group, c.kind, c.namespace, c.name)),
   );
   /** Identities that are never pruned: everything Git declares, hooks and Skip objects included. */
   const declared = new Set<string>();
@@ -186,7 +179,8 @@ export function planSyncTasks(input: SyncTaskInput): SyncTaskPlan {
     const namespace = object.metadata.namespace;
     if (input.unservedKinds.has(groupKind)) {
       if (crds.has(groupKind)) skipDryRun = `${object.apiVersion} ${object.kind} is not served yet (its CRD is in this sync)`;
-      else if (options.skipDryRunOnMissingResource) skipDryRun = `${object.apiVersion} ${object.kind} is not served (SkipDryRunOnMissingResource=true)`;
+      else if (options.skipDryRunOnMissingResource)
+        skipDryRun = `${object.apiVersion} ${object.kind} is not served (SkipDryRunOnMissingResource=true)`;
     } else if (
       namespace &&
       input.missingNamespaces.has(namespace) &&
@@ -219,7 +213,15 @@ export function planSyncTasks(input: SyncTaskInput): SyncTaskPlan {
     }
 
     const live = input.live.get(input.keyOf(object));
-    const task: SyncTask = { type: 'apply', phase: 'Sync', wave, object, options, ...(live ? { live } : {}), ...(skipDryRun ? { skipDryRun } : {}) };
+    const task: SyncTask = {
+      type: 'apply',
+      phase: 'Sync',
+      wave,
+      object,
+      options,
+      ...(live ? { live } : {}),
+      ...(skipDryRun ? { skipDryRun } : {}),
+    };
     if (input.unservedKinds.has(groupKind) && !skipDryRun) {
       invalid.push({
         task,
@@ -230,7 +232,10 @@ export function planSyncTasks(input: SyncTaskInput): SyncTaskPlan {
     if (options.failOnSharedResource && live) {
       const owner = trackingApp(live);
       if (owner !== undefined && owner !== input.app.metadata.name) {
-        invalid.push({ task, message: `shared resource found: ${describeObject(object)} is already part of application ${owner} (FailOnSharedResource=true)` });
+        invalid.push({
+          task,
+          message: `shared resource found: ${describeObject(object)} is already part of application ${owner} (FailOnSharedResource=true)`,
+        });
         continue;
       }
     }

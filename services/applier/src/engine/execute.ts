@@ -143,7 +143,8 @@ export async function executeSync(prepared: PreparedSync, options: ExecuteOption
   }
   if (plan.refusal) return failed(ErrorCode.SyncPruneRefused, plan.refusal);
   if (plan.invalid.length > 0) {
-    for (const { task, message } of plan.invalid) results.push(withTask(resourceResult(task.object, ResourceResultStatus.SyncFailed, message), task));
+    for (const { task, message } of plan.invalid)
+      results.push(withTask(resourceResult(task.object, ResourceResultStatus.SyncFailed, message), task));
     const shared = plan.invalid.some((i) => i.message.startsWith('shared resource'));
     const first = plan.invalid[0];
     return failed(
@@ -158,7 +159,12 @@ export async function executeSync(prepared: PreparedSync, options: ExecuteOption
   const dryResults = await mapLimit(allTasks, concurrency, async (task): Promise<DryResult> => {
     options.checkAbort();
     const object = task.object;
-    const ok = (message: string, change: DryResult['change'], status: ResourceResultStatus = ResourceResultStatus.Synced, named = object): DryResult => ({
+    const ok = (
+      message: string,
+      change: DryResult['change'],
+      status: ResourceResultStatus = ResourceResultStatus.Synced,
+      named = object,
+    ): DryResult => ({
       result: withTask(resourceResult(named, status, message), task),
       ok: true,
       ...(change ? { change } : {}),
@@ -223,7 +229,10 @@ export async function executeSync(prepared: PreparedSync, options: ExecuteOption
     try {
       await client.ensureNamespace(prepared.createNamespace);
     } catch (error) {
-      return failed(errorCode(error, ErrorCode.KubeRequest), `failed to create namespace ${prepared.createNamespace}: ${serverMessage(error)}`);
+      return failed(
+        errorCode(error, ErrorCode.KubeRequest),
+        `failed to create namespace ${prepared.createNamespace}: ${serverMessage(error)}`,
+      );
     }
   }
 
@@ -266,7 +275,11 @@ export async function executeSync(prepared: PreparedSync, options: ExecuteOption
             ? 'unchanged'
             : 'configured';
       options.onWrite?.('applied');
-      return { result: withTask(resourceResult(object, ResourceResultStatus.Synced, `${label(object)} ${verb}`), task, now().toISOString()), ok: true, written };
+      return {
+        result: withTask(resourceResult(object, ResourceResultStatus.Synced, `${label(object)} ${verb}`), task, now().toISOString()),
+        ok: true,
+        written,
+      };
     } catch (error) {
       if (error instanceof Error && error.name === 'SyncAbortedError') throw error;
       options.onWrite?.('failed');
@@ -285,7 +298,14 @@ export async function executeSync(prepared: PreparedSync, options: ExecuteOption
             // Argo CD: a named hook is created once; without BeforeHookCreation it is not created again.
             return {
               result: {
-                ...withTask(resourceResult(existing, ResourceResultStatus.Synced, `${label(existing)} exists; not created again (no BeforeHookCreation)`), task),
+                ...withTask(
+                  resourceResult(
+                    existing,
+                    ResourceResultStatus.Synced,
+                    `${label(existing)} exists; not created again (no BeforeHookCreation)`,
+                  ),
+                  task,
+                ),
                 hookPhase: 'Running' as const,
               },
               ok: true,
@@ -301,7 +321,8 @@ export async function executeSync(prepared: PreparedSync, options: ExecuteOption
               signal: options.signal,
               checkAbort: options.checkAbort,
             });
-            if (gone.timedOut.length > 0) throw new Error(`BeforeHookCreation: the previous ${describe(object)} was not deleted within ${options.waveTimeoutMs} ms`);
+            if (gone.timedOut.length > 0)
+              throw new Error(`BeforeHookCreation: the previous ${describe(object)} was not deleted within ${options.waveTimeoutMs} ms`);
           }
         }
         const created = await client.create(object, { fieldManager: options.fieldManager });
@@ -318,7 +339,10 @@ export async function executeSync(prepared: PreparedSync, options: ExecuteOption
     } catch (error) {
       if (error instanceof Error && error.name === 'SyncAbortedError') throw error;
       options.onWrite?.('failed');
-      return { result: { ...withTask(resourceResult(object, ResourceResultStatus.SyncFailed, serverMessage(error)), task), hookPhase: 'Failed' }, ok: false };
+      return {
+        result: { ...withTask(resourceResult(object, ResourceResultStatus.SyncFailed, serverMessage(error)), task), hookPhase: 'Failed' },
+        ok: false,
+      };
     }
   }
 
@@ -331,7 +355,10 @@ export async function executeSync(prepared: PreparedSync, options: ExecuteOption
     } catch (error) {
       if (error instanceof Error && error.name === 'SyncAbortedError') throw error;
       options.onWrite?.('failed');
-      return { result: withTask(resourceResult(object, ResourceResultStatus.SyncFailed, `failed to prune: ${serverMessage(error)}`), task), ok: false };
+      return {
+        result: withTask(resourceResult(object, ResourceResultStatus.SyncFailed, `failed to prune: ${serverMessage(error)}`), task),
+        ok: false,
+      };
     }
   }
 
@@ -358,7 +385,11 @@ export async function executeSync(prepared: PreparedSync, options: ExecuteOption
     const pruned = await mapLimit(step.prunes, concurrency, (t) => pruneTask(t));
     results.push(...pruned.map((p) => p.result));
     const firstPrune = pruned.find((p) => !p.ok);
-    if (firstPrune) return { code: ErrorCode.SyncResourceFailed, message: `one or more objects failed to prune in ${where}: ${firstPrune.result.kind}/${firstPrune.result.name}: ${firstPrune.result.message}` };
+    if (firstPrune)
+      return {
+        code: ErrorCode.SyncResourceFailed,
+        message: `one or more objects failed to prune in ${where}: ${firstPrune.result.kind}/${firstPrune.result.name}: ${firstPrune.result.message}`,
+      };
 
     const hooks: Array<{ task: SyncTask; result: ResourceResult; written: KubeObject }> = [];
     const applied: KubeObject[] = [];
@@ -387,7 +418,13 @@ export async function executeSync(prepared: PreparedSync, options: ExecuteOption
       items.push(...step.prunes.map((t): WaitItem => ({ kind: 'gone', ref: refFor(t.object) })));
     }
     if (items.length === 0) return undefined;
-    const waited = await waitForWave(items, { client, timeoutMs: options.waveTimeoutMs, pollMs, signal: options.signal, checkAbort: options.checkAbort });
+    const waited = await waitForWave(items, {
+      client,
+      timeoutMs: options.waveTimeoutMs,
+      pollMs,
+      signal: options.signal,
+      checkAbort: options.checkAbort,
+    });
     for (const [i, h] of hooks.entries()) {
       const state = waited.hooks.get(i);
       if (!state) continue;
@@ -397,10 +434,16 @@ export async function executeSync(prepared: PreparedSync, options: ExecuteOption
       await applyDeletePolicy(h.task, h.result, state.live ?? h.written);
     }
     if (waited.failedHooks.length > 0) {
-      return { code: ErrorCode.SyncHookFailed, message: `one or more synchronization tasks completed unsuccessfully: ${step.phase} hook ${waited.failedHooks.join('; ')}` };
+      return {
+        code: ErrorCode.SyncHookFailed,
+        message: `one or more synchronization tasks completed unsuccessfully: ${step.phase} hook ${waited.failedHooks.join('; ')}`,
+      };
     }
     if (waited.degraded.length > 0) {
-      return { code: ErrorCode.SyncResourceDegraded, message: `one or more resources are Degraded after ${where}: ${waited.degraded.join('; ')}` };
+      return {
+        code: ErrorCode.SyncResourceDegraded,
+        message: `one or more resources are Degraded after ${where}: ${waited.degraded.join('; ')}`,
+      };
     }
     if (waited.timedOut.length > 0) {
       return {
@@ -430,4 +473,3 @@ export async function executeSync(prepared: PreparedSync, options: ExecuteOption
   }
   return { phase: OperationPhase.Failed, message, resources: results, error: { code: failure.code, message } };
 }
-

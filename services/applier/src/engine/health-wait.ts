@@ -9,10 +9,7 @@ import { assessHealth } from '@ferry/health';
 import { describeRef, refOf, type ClusterClient, type KubeObject, type ObjectRef } from '@ferry/kube';
 import { hookPhaseOf, type HookPhase } from '../domain/hooks.js';
 
-export type WaitItem =
-  | { kind: 'healthy'; ref: ObjectRef }
-  | { kind: 'gone'; ref: ObjectRef }
-  | { kind: 'hook'; ref: ObjectRef };
+export type WaitItem = { kind: 'healthy'; ref: ObjectRef } | { kind: 'gone'; ref: ObjectRef } | { kind: 'hook'; ref: ObjectRef };
 
 export interface WaitResult {
   /** Hooks that finished, by index in the items, with their phase and message. */
@@ -106,6 +103,8 @@ export async function waitForWave(items: readonly WaitItem[], options: WaitOptio
       }
       return result;
     }
-    await sleep(Math.min(options.pollMs, Math.max(1, deadline - Date.now())), undefined, { ref: false, signal: options.signal }).catch(() => undefined);
+    await sleep(Math.min(options.pollMs, Math.max(1, deadline - Date.now())), undefined, { ref: false, signal: options.signal }).catch(
+      () => undefined,
+    );
   }
 }

@@ -5,9 +5,7 @@
 import type { IgnoreDifference } from '@ferry/contracts';
 import { compileIgnoreDifferences, respectIgnoredFields, type KubeObject } from '@ferry/kube';
 
-export type IgnoreTransform =
-  | { ok: true; apply: (desired: KubeObject, live: KubeObject) => KubeObject }
-  | { ok: false; problem: string };
+export type IgnoreTransform = { ok: true; apply: (desired: KubeObject, live: KubeObject) => KubeObject } | { ok: false; problem: string };
 
 export function createIgnoreTransform(rules: readonly IgnoreDifference[]): IgnoreTransform {
   try {

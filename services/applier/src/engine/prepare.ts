@@ -125,7 +125,8 @@ export async function prepareSync(input: PrepareSyncInput): Promise<PreparedSync
     else {
       for (const step of plan.steps) {
         for (const task of step.creates) {
-          if (task.type === 'apply' && task.live && task.options.respectIgnoreDifferences) task.object = transform.apply(task.object, task.live);
+          if (task.type === 'apply' && task.live && task.options.respectIgnoreDifferences)
+            task.object = transform.apply(task.object, task.live);
         }
       }
     }

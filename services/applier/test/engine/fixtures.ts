@@ -28,7 +28,11 @@ export function app(
   });
 }
 
-export function configMap(name: string, data: Record<string, string> = { key: name }, annotations: Record<string, string> = {}): KubeObject {
+export function configMap(
+  name: string,
+  data: Record<string, string> = { key: name },
+  annotations: Record<string, string> = {},
+): KubeObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, annotations }, data };
 }
 
@@ -97,7 +101,9 @@ export class EngineHarness {
   /** Prepares and executes one sync of `objects` for app `name` (CreateNamespace=true). */
   async sync(name: string, objects: KubeObject[], run: EngineRun = {}): Promise<EngineOutcome> {
     const application = run.app ?? app(name, { ...(run.syncOptions ? { syncOptions: run.syncOptions } : {}) });
-    const intent = run.intent ? ({ requestId: 'r', prune: run.prune ?? false, initiatedBy: 'test', ...run.intent } as SyncIntent) : undefined;
+    const intent = run.intent
+      ? ({ requestId: 'r', prune: run.prune ?? false, initiatedBy: 'test', ...run.intent } as SyncIntent)
+      : undefined;
     const prepared = await prepareSync({
       client: this.client,
       app: application,

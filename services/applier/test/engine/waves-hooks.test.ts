@@ -106,7 +106,10 @@ describe('sync engine: phases, waves and hooks (sandbox cluster)', () => {
     assert.equal(outcome.error?.code, 'FERRY_ERR_SYNC_RESOURCE_DEGRADED');
     assert.match(outcome.message, /Deployment degraded\/broken|broken/);
     assert.equal(await h.get('v1', 'ConfigMap', 'later', 'degraded'), undefined);
-    assert.ok(outcome.resources.some((r) => r.hookType === 'SyncFail' && r.hookPhase === 'Succeeded'), 'SyncFail hook ran');
+    assert.ok(
+      outcome.resources.some((r) => r.hookType === 'SyncFail' && r.hookPhase === 'Succeeded'),
+      'SyncFail hook ran',
+    );
   });
 
   it('fails a wave that does not become Healthy within the wave timeout', async () => {

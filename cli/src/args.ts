@@ -75,10 +75,24 @@ export function wantsHelp(args: readonly string[]): boolean {
 export function parseCommandLine(spec: CommandSpec, args: readonly string[]): ParsedCommand {
   const name = spec.path.join(' ');
   const flags = allFlags(spec);
+  // Boolean flags also take `--flag=true|false` (argocd's `--cascade=false`).
+  const explicitFalse = new Set<string>();
+  const normalized: string[] = [];
+  let afterDashes = false;
+  for (const arg of args) {
+    const m = afterDashes ? null : /^--([A-Za-z][\w-]*)=(true|false)$/.exec(arg);
+    if (arg === '--') afterDashes = true;
+    if (m && flags[m[1] ?? '']?.type === 'boolean') {
+      if (m[2] === 'true') normalized.push(`--${m[1]}`);
+      else explicitFalse.add(m[1] ?? '');
+    } else {
+      normalized.push(arg);
+    }
+  }
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...args],
+      args: normalized,
       options: Object.fromEntries(
         Object.entries(flags).map(([key, f]) => [
           key,
@@ -105,6 +119,7 @@ export function parseCommandLine(spec: CommandSpec, args: readonly string[]): Pa
     throw new UsageError(`unexpected argument '${parsed.positionals[spec.args.length]}'`, name);
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  for (const flag of explicitFalse) if (values[flag] === undefined) values[flag] = false;
   const output = values['output'] ?? OutputFormat.Text;
   if (!Object.values(OutputFormat).includes(output as OutputFormat)) {
     throw new UsageError(`unknown output format '${String(output)}' (use text, json or yaml)`, name);

@@ -2,10 +2,12 @@
 import { commandHelp, groupHelp, parseCommandLine, wantsHelp, type CommandSpec } from './args.js';
 import { appCreate } from './commands/app-create.js';
 import { appDelete } from './commands/app-delete.js';
+import { appDiff } from './commands/app-diff.js';
 import { appGet } from './commands/app-get.js';
 import { appHistory } from './commands/app-history.js';
 import { appList } from './commands/app-list.js';
 import { appRefresh } from './commands/app-refresh.js';
+import { appRollback } from './commands/app-rollback.js';
 import { appSync } from './commands/app-sync.js';
 import { appWait } from './commands/app-wait.js';
 import { health } from './commands/health.js';
@@ -19,9 +21,11 @@ export const commands: readonly CommandSpec[] = [
   appCreate,
   appList,
   appGet,
+  appDiff,
   appSync,
   appWait,
   appHistory,
+  appRollback,
   appRefresh,
   appDelete,
   health,

@@ -10,6 +10,61 @@ import { ApiError, CliError, type ApiProblem } from './errors.js';
 /** An application as the api serves it: the manifest plus Argo CD's `status`. */
 export type AppResource = Application & { status?: ApplicationStatus };
 
+/** One resource a sync is limited to (Argo CD's SyncOperationResource); `group` '' for the core group. */
+export interface SyncResource {
+  group: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+/** `POST …/sync`'s body (Argo CD's ApplicationSyncRequest fields Ferry supports). */
+export interface SyncOptions {
+  prune: boolean;
+  revision?: string;
+  dryRun?: boolean;
+  resources?: SyncResource[];
+  /** `Key=value` sync options. */
+  syncOptions?: string[];
+}
+
+/** `POST …/rollback`'s body. */
+export interface RollbackOptions {
+  id: number;
+  prune: boolean;
+  dryRun?: boolean;
+  disableAutoSync?: boolean;
+}
+
+/** `DELETE …`'s query: cascade (default true) and the propagation policy (default foreground). */
+export interface DeleteOptions {
+  cascade?: boolean;
+  propagationPolicy?: 'foreground' | 'background' | 'orphan';
+}
+
+/** One resource of `GET …/diff` (the differ's per-resource diff). */
+export interface ResourceDiff {
+  group: string;
+  version: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  status: string;
+  diffState?: 'Synced' | 'OutOfSync' | 'Missing' | 'Extra';
+  /** Unified YAML diff live → desired; '' when equal. */
+  diff: string;
+  /** RFC 6902 patch turning live into desired. */
+  patch?: unknown[];
+}
+
+/** `GET …/diff`: the app's per-resource diff of its last comparison. */
+export interface AppDiff {
+  app: string;
+  revision: string;
+  comparedAt: string;
+  resources: ResourceDiff[];
+}
+
 export interface FerryClientOptions {
   /** Base URL, without trailing slash. */
   server: string;
@@ -24,9 +79,11 @@ export interface FerryClient {
   getApplication(name: string, refresh?: 'normal' | 'hard'): Promise<AppResource>;
   /** POST; `created` false when an existing app was updated (`upsert`). */
   createApplication(manifest: unknown, upsert: boolean): Promise<{ created: boolean; application: AppResource }>;
-  deleteApplication(name: string): Promise<void>;
+  deleteApplication(name: string, options?: DeleteOptions): Promise<void>;
   refreshApplication(name: string): Promise<{ requestId: string }>;
-  syncApplication(name: string, options: { prune: boolean }): Promise<{ requestId: string }>;
+  syncApplication(name: string, options: SyncOptions): Promise<{ requestId: string }>;
+  rollbackApplication(name: string, options: RollbackOptions): Promise<{ requestId: string; id: number; revision: string }>;
+  diff(name: string): Promise<AppDiff>;
   history(name: string): Promise<HistoryEntry[]>;
   version(): Promise<{ version: string }>;
 }
@@ -91,16 +148,47 @@ export function createClient(options: FerryClientOptions): FerryClient {
       const { status, json } = await request('POST', `/api/v1/applications${upsert ? '?upsert=true' : ''}`, manifest);
       return { created: status === 201, application: objectOf<AppResource>(json, 'POST /api/v1/applications', server) };
     },
-    async deleteApplication(name) {
-      await request('DELETE', app(name));
+    async deleteApplication(name, options = {}) {
+      const query = new URLSearchParams();
+      if (options.cascade !== undefined) query.set('cascade', String(options.cascade));
+      if (options.propagationPolicy !== undefined) query.set('propagationPolicy', options.propagationPolicy);
+      const qs = query.toString();
+      await request('DELETE', `${app(name)}${qs ? `?${qs}` : ''}`);
     },
     async refreshApplication(name) {
       const { json } = await request('POST', `${app(name)}/refresh`, {});
       return requestIdOf(json, `POST ${app(name)}/refresh`, server);
     },
-    async syncApplication(name, { prune }) {
-      const { json } = await request('POST', `${app(name)}/sync`, { prune });
+    async syncApplication(name, options) {
+      const body = {
+        prune: options.prune,
+        ...(options.revision === undefined ? {} : { revision: options.revision }),
+        ...(options.dryRun ? { dryRun: true } : {}),
+        ...(options.resources === undefined || options.resources.length === 0 ? {} : { resources: options.resources }),
+        ...(options.syncOptions === undefined || options.syncOptions.length === 0 ? {} : { syncOptions: { items: options.syncOptions } }),
+      };
+      const { json } = await request('POST', `${app(name)}/sync`, body);
       return requestIdOf(json, `POST ${app(name)}/sync`, server);
+    },
+    async rollbackApplication(name, options) {
+      const body = {
+        id: options.id,
+        prune: options.prune,
+        ...(options.dryRun ? { dryRun: true } : {}),
+        ...(options.disableAutoSync ? { disableAutoSync: true } : {}),
+      };
+      const { json } = await request('POST', `${app(name)}/rollback`, body);
+      const { requestId } = requestIdOf(json, `POST ${app(name)}/rollback`, server);
+      const r = json as { id?: unknown; revision?: unknown };
+      return { requestId, id: typeof r.id === 'number' ? r.id : options.id, revision: typeof r.revision === 'string' ? r.revision : '' };
+    },
+    async diff(name) {
+      const { json } = await request('GET', `${app(name)}/diff`);
+      const diff = objectOf<AppDiff>(json, `GET ${app(name)}/diff`, server);
+      if (!Array.isArray(diff.resources)) {
+        throw new CliError(ErrorCode.CliUnexpectedResponse, `GET ${app(name)}/diff at ${server} did not answer { resources: [...] }`);
+      }
+      return diff;
     },
     async history(name) {
       const { json } = await request('GET', `${app(name)}/history`);

@@ -33,6 +33,22 @@ export class UsageError extends CliError {
   }
 }
 
+/**
+ * Makes a command exit with `exitCode` on this error instead of the usual 1 (`ferry app diff`:
+ * 1 means "differences found", so its errors exit 2, as kubectl diff's do). Printed as `error` is.
+ */
+export class ExitCodeError extends Error {
+  readonly error: unknown;
+  readonly exitCode: number;
+
+  constructor(error: unknown, exitCode: number) {
+    super(error instanceof Error ? error.message : String(error));
+    this.name = 'ExitCodeError';
+    this.error = error;
+    this.exitCode = exitCode;
+  }
+}
+
 /** One problem the api reported (`details[]` of its error body). */
 export interface ApiProblem {
   path?: string;
@@ -61,6 +77,7 @@ export class ApiError extends Error {
 
 /** The lines `ferry` prints for an error (without trailing newline); secrets are masked by the caller. */
 export function formatError(error: unknown): string[] {
+  if (error instanceof ExitCodeError) return formatError(error.error);
   if (error instanceof ApiError) {
     return [`error ${error.code}: ${error.message}`, ...error.details.map((d) => `  ${d.path ? `${d.path}: ` : ''}${d.message}`)];
   }
@@ -75,6 +92,7 @@ export function formatError(error: unknown): string[] {
 }
 
 /** Exit code for an error. */
-export function exitCodeOf(error: unknown): ExitCode {
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof ExitCodeError) return error.exitCode;
   return error instanceof UsageError ? ExitCode.Usage : ExitCode.Failure;
 }

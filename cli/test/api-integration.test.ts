@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig, start, type ApiService } from '@ferry/api';
 import { createLogger, createMetricsRegistry } from '@ferry/runtime';
-import { natsServerPath, startNatsServer, type NatsServerHandle } from '@ferry/testing';
+import { natsServerPath, startNatsServer, waitUntil, type NatsServerHandle } from '@ferry/testing';
 import { ferry, tempHome } from './run-ferry.js';
 
 const TOKEN = 'cli-integration-token-0123456789';
@@ -136,4 +136,120 @@ test('an unsupported field is rejected locally with file:line before the real ap
   assert.equal(result.code, 1);
   assert.match(result.stderr, /^error FERRY_ERR_APP_INVALID: /);
   assert.match(result.stderr, /helm\.yaml:13: spec\.source\.helm is not a supported field/);
+});
+
+test('app diff, sync options, rollback and delete --cascade=false work against the real api', async (t) => {
+  if (!api || !nats) return t.skip('nats-server not found: apt-get install -y nats-server');
+  const { connect } = await import('@nats-io/transport-node');
+  const { decodeEvent } = await import('@ferry/contracts');
+  const { natsNames, openArtifactStore, openJsonKv } = await import('@ferry/runtime');
+  const nc = await connect({ servers: nats.url });
+  t.after(() => nc.close());
+  const events: Array<{ subject: string; data: Record<string, unknown> }> = [];
+  nc.subscribe('gitops.>', {
+    callback: (_e, msg) => {
+      events.push({ subject: msg.subject, data: decodeEvent(msg.data).data as Record<string, unknown> });
+    },
+  });
+  await nc.flush();
+  const names = natsNames({ streamName: 'FERRY_EVENTS', bucketPrefix: 'ferry' });
+  const flags = ['--server', api.url, '--token', TOKEN];
+  const run = (args: string[]) => ferry([...args, ...flags], { home: home.dir });
+  const file = join(home.dir, 'engine.yaml');
+  writeFileSync(file, manifest.replace('name: skynet-docs\n', 'name: engine\n'));
+  assert.equal((await run(['app', 'create', '-f', file])).code, 0);
+
+  // diff: an error (exit 2) until the differ stored one; then exit 1 with argocd's header
+  const none = await run(['app', 'diff', 'engine']);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /^error FERRY_ERR_API_DIFF_NOT_FOUND: /);
+  const artifacts = await openArtifactStore(nc, names.objectStore);
+  await artifacts.putJson('diffs.engine', {
+    app: 'engine',
+    revision: 'c'.repeat(40),
+    comparedAt: new Date().toISOString(),
+    resources: [
+      {
+        group: '',
+        version: 'v1',
+        kind: 'ConfigMap',
+        namespace: 'skynet-docs',
+        name: 'cfg',
+        status: 'OutOfSync',
+        diffState: 'OutOfSync',
+        diff: '-a: 1\n+a: 2\n',
+        patch: [],
+      },
+    ],
+  });
+  const diff = await run(['app', 'diff', 'engine']);
+  assert.equal(diff.code, 1, diff.stderr);
+  assert.equal(diff.stdout, '===== /ConfigMap skynet-docs/cfg ======\n-a: 1\n+a: 2\n');
+
+  // sync with options (a dry run at another revision is allowed while automated)
+  const sync = await run([
+    'app',
+    'sync',
+    'engine',
+    '--async',
+    '--dry-run',
+    '--revision',
+    'v1',
+    '--resource',
+    ':ConfigMap:skynet-docs/cfg',
+    '--sync-option',
+    'Validate=false',
+    '-o',
+    'json',
+  ]);
+  assert.equal(sync.code, 0, sync.stderr);
+  const { requestId } = JSON.parse(sync.stdout) as { requestId: string };
+  const requested = await waitUntil(() => events.find((e) => e.data['requestId'] === requestId), { message: 'sync.requested' });
+  assert.deepEqual(requested.data, {
+    app: 'engine',
+    requestId,
+    prune: false,
+    initiatedBy: 'cli',
+    kind: 'sync',
+    revision: 'v1',
+    dryRun: true,
+    resources: [{ group: '', kind: 'ConfigMap', namespace: 'skynet-docs', name: 'cfg' }],
+    syncOptions: ['Validate=false'],
+  });
+  const refused = await run(['app', 'sync', 'engine', '--async', '--revision', 'v1']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /^error FERRY_ERR_API_SYNC_AUTOSYNC: /);
+
+  // rollback: refused while automated; --disable-auto-sync turns it off and publishes the rollback
+  const operation = await openJsonKv<unknown>(nc, names.buckets.operation);
+  const entry = (id: number, revision: string) => ({
+    id,
+    revision,
+    deployStartedAt: '2025-01-01T00:00:00.000Z',
+    deployedAt: '2025-01-01T00:00:01.000Z',
+    source: { repoURL: 'https://git.example.invalid/skynet-gitops.git', targetRevision: 'main', path: 'k8s' },
+    initiatedBy: { username: 'cli' },
+    syncId: `s${id}`,
+    phase: 'Succeeded',
+    resources: [],
+  });
+  await operation.put('engine', { app: 'engine', history: [entry(0, 'a'.repeat(40)), entry(1, 'b'.repeat(40))], conditions: [] });
+  const blocked = await run(['app', 'rollback', 'engine', '0']);
+  assert.equal(blocked.code, 1);
+  assert.match(blocked.stderr, /^error FERRY_ERR_API_ROLLBACK_AUTOSYNC: /);
+  const rollback = await run(['app', 'rollback', 'engine', '0', '--disable-auto-sync', '--async', '-o', 'json']);
+  assert.equal(rollback.code, 0, rollback.stderr);
+  const rb = JSON.parse(rollback.stdout) as { requestId: string; revision: string };
+  assert.equal(rb.revision, 'a'.repeat(40));
+  const rbEvent = await waitUntil(() => events.find((e) => e.data['requestId'] === rb.requestId), { message: 'rollback sync.requested' });
+  assert.equal(rbEvent.data['kind'], 'rollback');
+  assert.equal(rbEvent.data['historyId'], 0);
+  const app = JSON.parse((await run(['app', 'get', 'engine', '-o', 'json'])).stdout) as { spec: { syncPolicy?: unknown } };
+  assert.equal(app.spec.syncPolicy, undefined);
+
+  // delete without cascading
+  const deleted = await run(['app', 'delete', 'engine', '--cascade=false']);
+  assert.equal(deleted.code, 0, deleted.stderr);
+  const gone = await waitUntil(() => events.find((e) => e.subject === 'gitops.app.deleted.engine'), { message: 'app.deleted' });
+  assert.equal(gone.data['cascade'], 'orphan');
 });

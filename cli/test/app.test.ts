@@ -324,7 +324,7 @@ describe('app sync', { concurrency: true }, () => {
     const result = await run(['app', 'sync', 'docs', '--timeout', '1']);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^error FERRY_ERR_CLI_TIMEOUT: sync of 'docs' .* within 1s: the operation is still Running/);
-    assert.ok(Date.now() - started < 30_000, "gave up long before the default 300 s timeout");
+    assert.ok(Date.now() - started < 30_000, 'gave up long before the default 300 s timeout');
   });
 });
 

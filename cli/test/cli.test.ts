@@ -67,7 +67,7 @@ test('delete on a terminal asks, and a "no" keeps the app', async () => {
   const c = io({}, { interactive: true, answer: false });
   assert.equal(await run(['app', 'delete', 'docs', '--server', api.url, '--token', 'tok-admin'], c.io), 1);
   assert.equal(c.questions.length, 1);
-  assert.match(c.questions[0] ?? '', /delete application 'docs'\?/);
+  assert.match(c.questions[0] ?? '', /delete application 'docs' and the resources it manages\?/);
   assert.equal(api.apps.has('docs'), true);
   const yes = io({}, { interactive: true });
   assert.equal(await run(['app', 'delete', 'docs', '-y', '--server', api.url, '--token', 'tok-admin'], yes.io), 0);

@@ -37,6 +37,8 @@ export interface FakeApi {
   readonly requests: RecordedRequest[];
   /** Per app; default: Succeeded after 100/250 ms. */
   readonly syncBehaviour: Map<string, SyncBehaviour>;
+  /** Per app: what `GET …/diff` answers (absent: 404 FERRY_ERR_API_DIFF_NOT_FOUND). */
+  readonly diffs: Map<string, unknown>;
   close(): Promise<void>;
 }
 
@@ -138,6 +140,7 @@ export async function startFakeApi(tokens: Record<string, string> = { 'tok-admin
   const apps = new Map<string, AppResource>();
   const requests: RecordedRequest[] = [];
   const syncBehaviour = new Map<string, SyncBehaviour>();
+  const diffs = new Map<string, unknown>();
   const timers = new Set<NodeJS.Timeout>();
   let syncs = 0;
 
@@ -155,7 +158,7 @@ export async function startFakeApi(tokens: Record<string, string> = { 'tok-admin
     res.end(JSON.stringify(body));
   }
 
-  function startSync(name: string, prune: boolean, user: string): void {
+  function startSync(name: string, prune: boolean, user: string, revision: string = REVISION): void {
     const behaviour = syncBehaviour.get(name) ?? { outcome: 'Succeeded', startAfterMs: 100, finishAfterMs: 250 };
     const syncId = `sync-manual-${++syncs}`;
     later(behaviour.startAfterMs, () => {
@@ -167,7 +170,7 @@ export async function startFakeApi(tokens: Record<string, string> = { 'tok-admin
         return;
       }
       const op: OperationState = {
-        operation: { sync: { revision: REVISION, prune }, initiatedBy: { username: user } },
+        operation: { sync: { revision, prune }, initiatedBy: { username: user } },
         phase: 'Running',
         message: 'syncing',
         startedAt: new Date().toISOString(),
@@ -202,11 +205,11 @@ export async function startFakeApi(tokens: Record<string, string> = { 'tok-admin
         phase: outcome,
         message: failed ? 'one or more resources failed to sync' : 'successfully synced (all tasks run)',
         finishedAt,
-        syncResult: { revision: REVISION, resources },
+        syncResult: { revision, resources },
       };
       const entry: HistoryEntry = {
         id: Math.max(-1, ...app.status.history.map((h) => h.id)) + 1,
-        revision: REVISION,
+        revision,
         deployStartedAt: op.startedAt,
         deployedAt: finishedAt,
         source: app.spec.source,
@@ -274,8 +277,31 @@ export async function startFakeApi(tokens: Record<string, string> = { 'tok-admin
     if (action === 'refresh' && req.method === 'POST') return send(res, 202, { requestId: `refresh-${requests.length}` });
     if (action === 'history' && req.method === 'GET') return send(res, 200, { items: app.status?.history ?? [] });
     if (action === 'sync' && req.method === 'POST') {
-      startSync(name, (body as { prune?: boolean } | undefined)?.prune === true, user);
+      const b = body as { prune?: boolean; revision?: string } | undefined;
+      startSync(name, b?.prune === true, user, b?.revision ?? REVISION);
       return send(res, 202, { requestId: `sync-${requests.length}` });
+    }
+    if (action === 'rollback' && req.method === 'POST') {
+      const b = (body ?? {}) as { id?: number; prune?: boolean; disableAutoSync?: boolean };
+      const entry = app.status?.history.find((h) => h.id === b.id);
+      if (!entry) return send(res, 404, { code: 'FERRY_ERR_API_HISTORY_NOT_FOUND', message: `no history entry ${String(b.id)}` });
+      if (app.spec.syncPolicy?.automated) {
+        if (!b.disableAutoSync) {
+          return send(res, 409, {
+            code: 'FERRY_ERR_API_ROLLBACK_AUTOSYNC',
+            message: 'rollback cannot be initiated while automated sync is on',
+          });
+        }
+        const { automated: _automated, ...policy } = app.spec.syncPolicy;
+        app.spec = { ...app.spec, syncPolicy: policy };
+      }
+      startSync(name, b.prune === true, user, entry.revision);
+      return send(res, 202, { requestId: `rollback-${requests.length}`, id: entry.id, revision: entry.revision });
+    }
+    if (action === 'diff' && req.method === 'GET') {
+      const diff = diffs.get(name);
+      if (diff === undefined) return send(res, 404, { code: 'FERRY_ERR_API_DIFF_NOT_FOUND', message: `no diff stored for ${name} yet` });
+      return send(res, 200, diff);
     }
     return send(res, 404, { code: 'FERRY_ERR_API_ROUTE_NOT_FOUND', message: 'no route' });
   }
@@ -291,6 +317,7 @@ export async function startFakeApi(tokens: Record<string, string> = { 'tok-admin
     apps,
     requests,
     syncBehaviour,
+    diffs,
     close() {
       closing ??= new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t);

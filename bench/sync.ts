@@ -25,7 +25,8 @@
  * diff.computed Synced at that revision after the OutOfSync one ("synced again").
  *
  * Usage: npm run bench:sync   (env: BENCH_SYNC_CONFIGMAPS=490 BENCH_SYNC_DEPLOYMENTS=10
- *        BENCH_SYNC_ROUNDS=5 BENCH_TIMEOUT_MS=300000 BENCH_ROLLOUT_MS=50 BENCH_LOG_LEVEL=info)
+ *        BENCH_SYNC_ROUNDS=5 BENCH_SYNC_WARMUP=1 (uncounted rounds first) BENCH_TIMEOUT_MS=300000
+ *        BENCH_ROLLOUT_MS=50 BENCH_LOG_LEVEL=info)
  */
 import http from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -59,6 +60,7 @@ const intEnv = (name: string, fallback: number, min = 0): number => {
 const CONFIGMAPS = intEnv('BENCH_SYNC_CONFIGMAPS', 490, 1);
 const DEPLOYMENTS = intEnv('BENCH_SYNC_DEPLOYMENTS', 10, 0);
 const ROUNDS = intEnv('BENCH_SYNC_ROUNDS', 5, 1);
+const WARMUP_ROUNDS = intEnv('BENCH_SYNC_WARMUP', 1, 0);
 const TIMEOUT_MS = intEnv('BENCH_TIMEOUT_MS', 300_000, 1000);
 const ROLLOUT_MS = intEnv('BENCH_ROLLOUT_MS', 50);
 const LOG_LEVEL = process.env['BENCH_LOG_LEVEL'] || 'info';
@@ -394,7 +396,8 @@ async function run(): Promise<void> {
     await sleep(1000); // let the rollouts of the first sync settle before measuring
 
     const rounds: RoundFigures[] = [];
-    for (let i = 1; i <= ROUNDS; i++) {
+    for (let i = 1; i <= WARMUP_ROUNDS + ROUNDS; i++) {
+      const warmup = i <= WARMUP_ROUNDS;
       const changed = (i * 37) % CONFIGMAPS;
       const revision = await repo.commit(
         { [`k8s/${cmName(changed)}.yaml`]: configMap(changed, `v${i}`) },
@@ -456,9 +459,9 @@ async function run(): Promise<void> {
           .map((o) => o.metadata.name),
         syncResultResources: (succeeded.event.data as { resources: unknown[] }).resources.length,
       };
-      rounds.push(figures);
+      if (!warmup) rounds.push(figures);
       progress(
-        `${key} round ${i}/${ROUNDS}: ${cmName(changed)} changed; diff ${figures.diffComputedMs} ms, sync.succeeded ${figures.syncSucceededMs} ms, ` +
+        `${key} ${warmup ? 'warm-up round' : `round ${i - WARMUP_ROUNDS}/${ROUNDS}`}: ${cmName(changed)} changed; diff ${figures.diffComputedMs} ms, sync.succeeded ${figures.syncSucceededMs} ms, ` +
           `Synced ${figures.syncedAgainMs} ms; applier writes ${figures.writes['applier']} (metric ${figures.applierAppliedMetric}), ` +
           `changed objects ${figures.changedConfigMaps.join(',') || '-'} ${figures.changedDeploymentGenerations.join(',')}`,
       );

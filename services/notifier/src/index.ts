@@ -1,6 +1,6 @@
 export { loadConfig } from './config.js';
 export type { NotifierConfig } from './config.js';
-export { start, SYNC_DURABLE, HEALTH_DURABLE } from './service.js';
+export { start, SYNC_DURABLE, HEALTH_DURABLE, ROLLBACK_DURABLE } from './service.js';
 export type { NotifierDeps, NotifierService } from './service.js';
 export { createNotifierMetrics } from './metrics.js';
 export type { NotifierMetrics } from './metrics.js';
@@ -27,6 +27,8 @@ export { matchesAppPattern } from './domain/app-pattern.js';
 export {
   evaluateTriggers,
   initialNotifyState,
+  rollbackMessage,
+  ROLLBACKS_KEPT,
   syncStatusOf,
   UNKNOWN_REVISION,
 } from './domain/triggers.js';
@@ -35,6 +37,7 @@ export type {
   FiredTrigger,
   HealthEvent,
   NotifyEvent,
+  RollbackEvent,
   SyncCompletedEvent,
   TriggerEvaluation,
 } from './domain/triggers.js';

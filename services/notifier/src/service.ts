@@ -22,6 +22,8 @@ import { createNotifierMetrics } from './metrics.js';
 export const SYNC_DURABLE = 'notifier-sync';
 /** Durable consumer of health.changed. */
 export const HEALTH_DURABLE = 'notifier-health';
+/** Durable consumer of rollback.completed (`on-rollback`). */
+export const ROLLBACK_DURABLE = 'notifier-rollback';
 
 /** What start() may be given instead of making its own (tests inject fresh ones). */
 export interface NotifierDeps {
@@ -47,7 +49,7 @@ export interface NotifierService {
   close(): Promise<void>;
 }
 
-/** Starts the notifier: consumers of sync and health events, delivery to the configured channels. */
+/** Starts the notifier: consumers of sync, health and rollback events, delivery to the configured channels. */
 export async function start(config: NotifierConfig, deps: NotifierDeps = {}): Promise<NotifierService> {
   const logger = deps.logger ?? createLogger({ name: config.serviceName, level: config.logLevel });
   const registry = deps.registry ?? createMetricsRegistry({ service: config.serviceName, collectDefaults: true });
@@ -115,6 +117,7 @@ export async function start(config: NotifierConfig, deps: NotifierDeps = {}): Pr
     consumers.push(
       await bus.consume({ durable: SYNC_DURABLE, filterSubject: `${config.subjectPrefix}.sync.*.*`, concurrency: config.concurrency }, handler),
       await bus.consume({ durable: HEALTH_DURABLE, filterSubject: eventFilter(config.subjectPrefix, EventType.HealthChanged), concurrency: config.concurrency }, handler),
+      await bus.consume({ durable: ROLLBACK_DURABLE, filterSubject: eventFilter(config.subjectPrefix, EventType.RollbackCompleted), concurrency: config.concurrency }, handler),
     );
     http = await startHttpServer({ host: config.httpHost, port: config.httpPort, logger, registry, isReady: () => ready });
   } catch (error) {

@@ -13,6 +13,8 @@ export interface Notification {
   readonly trigger: NotificationTrigger;
   readonly app: string;
   readonly revision: string;
+  /** De-duplicated on this instead of `revision` (on-rollback: `<toRevision>.<fromRevision>`). */
+  readonly dedupe?: string;
   readonly title: string;
   readonly message: string;
   readonly health: HealthStatus | 'Unknown';
@@ -59,7 +61,7 @@ const colours: Record<NotificationTrigger, string> = {
 
 /** Builds the request body and headers for `channel`. Signs webhook bodies when the channel has a secret. */
 export function buildChannelRequest(channel: ChannelConfig, notification: Notification): ChannelRequest {
-  const id = deliveryId(notification.trigger, notification.app, notification.revision, channel.name);
+  const id = deliveryId(notification.trigger, notification.app, notification.dedupe ?? notification.revision, channel.name);
   const headers: Record<string, string> = {
     ...channel.headers,
     'Content-Type': 'application/json',

@@ -6,6 +6,8 @@
  * - `on-deployed`: the last sync succeeded at revision R, and the app is Healthy at R (health
  *   carries R, or carries no revision), and `on-deployed` has not fired for R yet. It fires once
  *   per revision whichever event completes the condition (sync after health, or health after sync).
+ * - `on-rollback`: a rollback.completed (automatic or a user's), once per app, toRevision and
+ *   fromRevision (the revision is toRevision; the de-duplication key also names fromRevision).
  *
  * Stale events (older than what the state already holds) and repeats of the same sync are ignored,
  * so a redelivered event fires nothing twice. Delivery de-duplication (KV) backs this up.
@@ -37,7 +39,14 @@ export interface AppNotifyState {
   };
   /** The last revision `on-deployed` fired for. */
   readonly deployedRevision?: string;
+  /** Rollbacks already seen (`<toRevision>.<fromRevision>`), newest last, at most {@link ROLLBACKS_KEPT}. */
+  readonly rollbacks?: readonly string[];
+  /** The last rollback's message (for the `on-rollback` template). */
+  readonly lastRollback?: { readonly toRevision: string; readonly fromRevision: string; readonly message: string; readonly at: string };
 }
+
+/** How many rollbacks the state remembers. */
+export const ROLLBACKS_KEPT = 20;
 
 /** A completed sync, as the notifier sees it. */
 export interface SyncCompletedEvent {
@@ -61,11 +70,41 @@ export interface HealthEvent {
   readonly at: string;
 }
 
-export type NotifyEvent = SyncCompletedEvent | HealthEvent;
+/** A completed rollback (rollback.completed), as the notifier sees it. */
+export interface RollbackEvent {
+  readonly kind: 'rollback';
+  readonly app: string;
+  readonly fromRevision: string;
+  readonly toRevision: string;
+  readonly automatic: boolean;
+  readonly result: 'succeeded' | 'failed';
+  readonly reason: string;
+  readonly at: string;
+}
+
+export type NotifyEvent = SyncCompletedEvent | HealthEvent | RollbackEvent;
 
 export interface FiredTrigger {
   readonly trigger: NotificationTrigger;
   readonly revision: string;
+  /**
+   * What the delivery is de-duplicated on in place of `revision` (dedupe record, notification.sent
+   * msgId, X-Ferry-Delivery): `on-rollback` uses `<toRevision>.<fromRevision>`.
+   */
+  readonly dedupe?: string;
+}
+
+/** The short form of a revision for messages. */
+function short(revision: string): string {
+  return /^[0-9a-f]{40}$/.test(revision) ? revision.slice(0, 7) : revision;
+}
+
+/** The `{{message}}` of an on-rollback notification. */
+export function rollbackMessage(event: RollbackEvent): string {
+  const who = event.automatic ? 'Automatic rollback' : 'Rollback';
+  return event.result === 'succeeded'
+    ? `${who} from ${short(event.fromRevision)}: ${event.reason}.`
+    : `${who} from ${short(event.fromRevision)} failed: ${event.reason}.`;
 }
 
 export interface TriggerEvaluation {
@@ -89,6 +128,18 @@ function isBefore(a: string, b: string): boolean {
 export function evaluateTriggers(state: AppNotifyState, event: NotifyEvent): TriggerEvaluation {
   const fired: FiredTrigger[] = [];
   let next: AppNotifyState = state;
+
+  if (event.kind === 'rollback') {
+    const key = `${event.toRevision}.${event.fromRevision}`;
+    if (state.rollbacks?.includes(key)) return { state, fired };
+    next = {
+      ...state,
+      rollbacks: [...(state.rollbacks ?? []), key].slice(-ROLLBACKS_KEPT),
+      lastRollback: { toRevision: event.toRevision, fromRevision: event.fromRevision, message: rollbackMessage(event), at: event.at },
+    };
+    fired.push({ trigger: NotificationTrigger.OnRollback, revision: event.toRevision, dedupe: key });
+    return { state: next, fired };
+  }
 
   if (event.kind === 'sync') {
     const last = state.lastSync;

@@ -87,6 +87,19 @@ export function toNotifyEvent(event: CloudEvent<unknown>): NotifyEvent | undefin
       at: d.finishedAt ?? d.startedAt,
     };
   }
+  if (isEventOf(event, EventType.RollbackCompleted)) {
+    const d = event.data;
+    return {
+      kind: 'rollback',
+      app: d.app,
+      fromRevision: d.fromRevision,
+      toRevision: d.toRevision,
+      automatic: d.automatic,
+      result: d.result,
+      reason: d.reason,
+      at: d.completedAt,
+    };
+  }
   if (isEventOf(event, EventType.HealthChanged)) {
     const d = event.data;
     return {
@@ -109,6 +122,8 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): NotifyPr
     switch (trigger) {
       case NotificationTrigger.OnHealthDegraded:
         return state.health?.message ?? '';
+      case NotificationTrigger.OnRollback:
+        return state.lastRollback?.message ?? '';
       default:
         return state.lastSync?.message ?? '';
     }
@@ -127,7 +142,17 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): NotifyPr
       message,
       trigger: fired.trigger,
     });
-    return { trigger: fired.trigger, app: state.app, revision: fired.revision, title: rendered.title, message: rendered.body, health, syncStatus, event };
+    return {
+      trigger: fired.trigger,
+      app: state.app,
+      revision: fired.revision,
+      ...(fired.dedupe === undefined ? {} : { dedupe: fired.dedupe }),
+      title: rendered.title,
+      message: rendered.body,
+      health,
+      syncStatus,
+      event,
+    };
   }
 
   /** Writes `record` at `revision`; returns the new revision, or undefined when someone else changed it. */
@@ -177,7 +202,8 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): NotifyPr
       log.debug({ trigger: fired.trigger, revision: fired.revision }, 'trigger fired; no channel subscribed');
       return { kind: 'done' };
     }
-    const key = dedupeKey(fired.trigger, state.app, fired.revision);
+    const dedupeOn = fired.dedupe ?? fired.revision;
+    const key = dedupeKey(fired.trigger, state.app, dedupeOn);
     const owner = randomUUID();
     const leaseMs = leaseMsFor(channels);
     let record: DeliveryRecord;
@@ -247,7 +273,7 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): NotifyPr
           sentAt: result.at,
         };
         await bus.publish(EventType.NotificationSent, state.app, data, {
-          msgId: notificationSentMsgId(fired.trigger, state.app, fired.revision, channel.name),
+          msgId: notificationSentMsgId(fired.trigger, state.app, dedupeOn, channel.name),
         });
         record = withChannelResult(record, channel.name, { ...result, published: true }, now());
         const rev = await write(key, record, revision);

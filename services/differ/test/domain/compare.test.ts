@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { IgnoreDifference } from '@ferry/contracts';
 import { compileIgnoreDifferences, type KubeObject } from '@ferry/kube';
-import { compareApp, compareResource } from '../../src/domain/compare.js';
+import { compareApp, compareOptionsOf, compareResource } from '../../src/domain/compare.js';
 import { applyPatch } from '../../src/domain/json-patch.js';
 import { parseQuantity } from '../../src/domain/quantity.js';
 
@@ -77,4 +77,80 @@ test('quantities compare by value, not by spelling', () => {
   assert.equal(parseQuantity('1Gi'), 1024 ** 3);
   assert.equal(parseQuantity('1e3'), 1000);
   assert.equal(parseQuantity('web'), undefined);
+});
+
+const cmObj = (name: string, annotations?: Record<string, string>): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'default', ...(annotations ? { annotations } : {}) },
+  data: { a: '1' },
+});
+
+test('diffState: Missing for objects not live, Extra for tracked objects not in Git, else as the status', () => {
+  const changed = { ...cmObj('changed'), data: { a: '2' } };
+  const live = new Map([
+    [key(cmObj('same')), cmObj('same')],
+    [key(cmObj('changed')), cmObj('changed')],
+  ]);
+  const result = compareApp([cmObj('same'), changed, cmObj('new')], live, [cmObj('same'), cmObj('changed'), cmObj('old')], key, options);
+  assert.deepEqual(
+    result.resources.map((r) => [r.name, r.status, r.diffState]),
+    [
+      ['same', 'Synced', 'Synced'],
+      ['changed', 'OutOfSync', 'OutOfSync'],
+      ['new', 'OutOfSync', 'Missing'],
+      ['old', 'OutOfSync', 'Extra'],
+    ],
+  );
+});
+
+test('hooks (any argocd.argoproj.io/hook value, Skip included) are neither compared nor pruned', () => {
+  const hook = cmObj('migrate', { 'argocd.argoproj.io/hook': 'PreSync' });
+  const skipped = cmObj('skipped', { 'argocd.argoproj.io/hook': 'Skip' });
+  const liveHook = cmObj('old-hook', { 'argocd.argoproj.io/hook': 'PostSync' });
+  const result = compareApp(
+    [cmObj('a'), hook, skipped],
+    new Map([[key(cmObj('a')), cmObj('a')]]),
+    [cmObj('a'), hook, liveHook],
+    key,
+    options,
+  );
+  assert.equal(result.syncStatus, 'Synced');
+  assert.deepEqual(
+    result.resources.map((r) => r.name),
+    ['a'],
+  );
+});
+
+test('an extra object annotated compare-options IgnoreExtraneous is listed for pruning but leaves the app Synced', () => {
+  const extra = cmObj('generated', { 'argocd.argoproj.io/compare-options': 'IgnoreExtraneous' });
+  const result = compareApp([cmObj('a')], new Map([[key(cmObj('a')), cmObj('a')]]), [cmObj('a'), extra], key, options);
+  assert.equal(result.syncStatus, 'Synced');
+  assert.deepEqual(
+    result.resources.map((r) => [r.name, r.status, r.diffState, r.requiresPruning ?? false]),
+    [
+      ['a', 'Synced', 'Synced', false],
+      ['generated', 'OutOfSync', 'Extra', true],
+    ],
+  );
+  // Without the annotation the extra object makes the app OutOfSync.
+  assert.equal(
+    compareApp([cmObj('a')], new Map([[key(cmObj('a')), cmObj('a')]]), [cmObj('a'), cmObj('x')], key, options).syncStatus,
+    'OutOfSync',
+  );
+  // IgnoreExtraneous on an object that is in Git does not hide its drift.
+  const declared = cmObj('b', { 'argocd.argoproj.io/compare-options': 'IgnoreExtraneous' });
+  const drifted = { ...declared, data: { a: 'changed' } };
+  assert.equal(compareApp([declared], new Map([[key(declared), drifted]]), [drifted], key, options).syncStatus, 'OutOfSync');
+});
+
+test('compare-options parse like Argo CD: IgnoreExtraneous and ServerSideDiff=true are accepted', () => {
+  const o = cmObj('a', { 'argocd.argoproj.io/compare-options': 'IgnoreExtraneous, ServerSideDiff=true' });
+  assert.deepEqual(
+    [...compareOptionsOf(o)],
+    [
+      ['IgnoreExtraneous', ''],
+      ['ServerSideDiff', 'true'],
+    ],
+  );
 });

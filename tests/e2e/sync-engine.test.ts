@@ -440,6 +440,30 @@ describe(
       assert.match(drift.stdout, /replicas/, 'the diff shows the replicas field');
       assert.match(drift.stdout, /Deployment/);
 
+      // A dry run reports the change and changes nothing: replicas stay 4, history does not grow.
+      const historyBefore = (await api<AppView>('GET', '/api/v1/applications/drifty')).status.history.length;
+      const fromDry = seen.length;
+      await api('POST', '/api/v1/applications/drifty/sync', { dryRun: true });
+      const dry = await waitForEvent(
+        (e) =>
+          (eventOf(EventType.SyncSucceeded, 'drifty')(e) || eventOf(EventType.SyncFailed, 'drifty')(e)) &&
+          (e.event.data as { dryRun?: boolean }).dryRun === true,
+        15_000,
+        'the dry-run sync of drifty completes',
+        fromDry,
+      );
+      assert.equal(dry.event.type, EventType.SyncSucceeded, JSON.stringify(dry.event.data).slice(0, 1000));
+      assert.equal(
+        (await kubeJson<{ spec: { replicas: number } }>('get', 'deployment', 'web', '-n', 'drifty')).spec.replicas,
+        4,
+        'the dry run changed nothing',
+      );
+      assert.equal(
+        (await api<AppView>('GET', '/api/v1/applications/drifty')).status.history.length,
+        historyBefore,
+        'a dry run is not in history',
+      );
+
       await api('POST', '/api/v1/applications/drifty/sync', {});
       await waitUntil(
         async () =>

@@ -7,7 +7,6 @@
 import {
   EventType,
   HealthStatus,
-  OperationPhase,
   type Application,
   type DiffComputed,
   type HealthChanged,
@@ -19,7 +18,7 @@ import { pauseOf } from '../domain/decide.js';
 import type { StoredOperationRecord } from '../domain/operation.js';
 import {
   decideAutoRollback,
-  hasFailedPostSyncHook,
+  rollbackWorthyFailure,
   rollbackCompletedMsgId,
   rollbackCompletion,
   withAutoRollback,
@@ -41,7 +40,7 @@ export interface RollbackControllerOptions {
 export interface RollbackController {
   /** health.changed: Healthy marks the revision healthy; Degraded may start an automatic rollback. */
   onHealthChanged(event: HealthChanged): Promise<HandlerResult>;
-  /** sync.succeeded/failed: publishes rollback.completed for a rollback sync; a failed PostSync hook may start an automatic rollback. */
+  /** sync.succeeded/failed: publishes rollback.completed for a rollback sync; a failed PostSync hook or Degraded wave may start an automatic rollback. */
   onSyncCompleted(event: SyncEvent): Promise<HandlerResult>;
   /** sync.requested: a user's rollback (kind 'rollback') is recorded, so its completion can name where it came from. */
   onSyncRequested(request: SyncRequested): Promise<HandlerResult>;
@@ -123,11 +122,12 @@ export function createRollbackController(options: RollbackControllerOptions): Ro
         );
         return HandlerResult.ack();
       }
-      if (event.phase !== OperationPhase.Failed || event.kind === 'rollback' || event.kind === 'auto-rollback') return HandlerResult.ack();
-      if (!hasFailedPostSyncHook(event.resources)) return HandlerResult.ack();
+      if (event.kind === 'rollback' || event.kind === 'auto-rollback' || event.dryRun === true) return HandlerResult.ack();
+      const failure = rollbackWorthyFailure(event);
+      if (failure === undefined) return HandlerResult.ack();
       const app = await apps.get(event.app);
       if (!app) return HandlerResult.ack();
-      return consider(app, { kind: 'hook-failed', revision: event.revision, syncId: event.syncId, message: event.error?.message ?? event.message }, log);
+      return consider(app, { kind: failure, revision: event.revision, syncId: event.syncId, message: event.error?.message ?? event.message }, log);
     },
 
     async onSyncRequested(request) {

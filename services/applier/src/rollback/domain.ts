@@ -10,6 +10,8 @@
  *   lastSyncedRevision) and R was never Healthy.
  * - Trigger 2: a sync of R failed and one of its PostSync hooks failed (syncPhase PostSync, hookPhase
  *   Failed or Error), R being the app's latest operation.
+ * - Trigger 3: a sync of R failed because resources of a wave turned Degraded while the sync waited
+ *   for them (FERRY_ERR_SYNC_RESOURCE_DEGRADED), R being the app's latest operation.
  * - Never twice from one R (`autoRollbacks`), never while another rollback is waiting, never from a
  *   rollback's own sync.
  * - Target: the newest history entry that succeeded at a healthy revision ≠ R. None: no rollback.
@@ -17,6 +19,7 @@
  *   `auto-rollback`, prune true, at the target's revision, historyId = the target entry's id.
  */
 import {
+  ErrorCode,
   OperationPhase,
   isAutoRollback,
   type Application,
@@ -62,10 +65,18 @@ export function hasFailedPostSyncHook(resources: readonly ResourceResult[]): boo
   );
 }
 
+/** Why a failed sync calls for an automatic rollback, or undefined when it does not (any other failure). */
+export function rollbackWorthyFailure(event: Pick<SyncEvent, 'phase' | 'resources' | 'error'>): 'hook-failed' | 'degraded-sync' | undefined {
+  if (event.phase !== OperationPhase.Failed) return undefined;
+  if (hasFailedPostSyncHook(event.resources)) return 'hook-failed';
+  if (event.error?.code === ErrorCode.SyncResourceDegraded) return 'degraded-sync';
+  return undefined;
+}
+
 /** Why an automatic rollback is considered. */
 export type RollbackCause =
   | { kind: 'degraded'; revision: string; message?: string }
-  | { kind: 'hook-failed'; revision: string; syncId: string; message: string };
+  | { kind: 'hook-failed' | 'degraded-sync'; revision: string; syncId: string; message: string };
 
 export type AutoRollbackDecision =
   | { kind: 'skip'; reason: string }
@@ -129,7 +140,9 @@ export function decideAutoRollback(
   const why =
     cause.kind === 'degraded'
       ? `revision ${short} turned Degraded after its sync${cause.message ? ` (${cause.message})` : ''}`
-      : `a PostSync hook of revision ${short} failed: ${cause.message}`;
+      : cause.kind === 'hook-failed'
+        ? `a PostSync hook of revision ${short} failed: ${cause.message}`
+        : `the sync of revision ${short} failed with Degraded resources: ${cause.message}`;
   const rollback: RollbackState = {
     kind: 'auto-rollback',
     fromRevision: r,

@@ -6,6 +6,7 @@ import {
   decideAutoRollback,
   hasFailedPostSyncHook,
   rollbackCompletion,
+  rollbackWorthyFailure,
   withAutoRollback,
   withHealthyRevision,
   withManualRollback,
@@ -128,6 +129,16 @@ describe('automatic rollback decision', () => {
       ]),
       false,
     );
+  });
+
+  it('treats a sync failed with Degraded resources like a Degraded revision, and ignores other failures', () => {
+    assert.equal(rollbackWorthyFailure({ phase: 'Failed', resources: [], error: { code: 'FERRY_ERR_SYNC_RESOURCE_DEGRADED', message: 'Deployment web Degraded' } }), 'degraded-sync');
+    assert.equal(rollbackWorthyFailure({ phase: 'Failed', resources: [], error: { code: 'FERRY_ERR_SYNC_RESOURCE_FAILED', message: 'bad' } }), undefined);
+    assert.equal(rollbackWorthyFailure({ phase: 'Succeeded', resources: [] }), undefined);
+    const failed = record({ lastSyncedRevision: A, operationState: { ...record().operationState!, phase: 'Failed', syncId: 'deg' } });
+    const d = decideAutoRollback(app(), failed, { kind: 'degraded-sync', revision: B, syncId: 'deg', message: 'Deployment web Degraded' }, now);
+    assert.equal(d.kind, 'rollback');
+    assert.match(d.kind === 'rollback' ? d.rollback.reason : '', /failed with Degraded resources/);
   });
 
   it('marks a revision healthy once, newest last', () => {

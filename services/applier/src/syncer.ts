@@ -42,6 +42,7 @@ import { parseArtifact } from './domain/artifact.js';
 import { completeOperationWith, startOperationWith } from './domain/dry-run.js';
 import {
   diffAction,
+  emptyRecord,
   isRequestServed,
   operationFor,
   syncEventOf,
@@ -51,6 +52,7 @@ import {
   type SyncOperation,
   type SyncOutcome,
 } from './domain/operation.js';
+import { RetryOperationKind, abortableSleep, retryConfigFor, runWithRetry, withRetryCount, withRetrying } from './domain/retry.js';
 import { syncIdOf } from './domain/sync-id.js';
 import { trackedKinds } from './domain/tracked-kinds.js';
 import { executeSync } from './engine/execute.js';
@@ -118,6 +120,14 @@ function completionType(phase: string): typeof EventType.SyncSucceeded | typeof 
 
 function completionMsgId(event: SyncEvent): string {
   return `sync.${event.phase === OperationPhase.Succeeded ? 'succeeded' : 'failed'}:${event.app}:${event.syncId}`;
+}
+
+/** Failures a retry cannot fix: the same input fails the same way (Ferry's choice; Argo CD retries every failure). */
+const NOT_RETRIED: ReadonlySet<string> = new Set([ErrorCode.SyncOptionInvalid, ErrorCode.SyncPruneRefused, ErrorCode.SyncArtifactInvalid]);
+
+function retryKindOf(diff: DiffComputed): RetryOperationKind {
+  if (!diff.sync) return RetryOperationKind.Automated;
+  return diff.sync.kind === 'rollback' || diff.sync.kind === 'auto-rollback' ? RetryOperationKind.Rollback : RetryOperationKind.Manual;
 }
 
 /** The sync event of an operation, with what the request adds (dry run, kind). */
@@ -244,12 +254,42 @@ export function createSyncer(options: SyncerOptions): Syncer {
     });
     log.info({ trigger: op.trigger, prune: op.prune, dryRun: diff.sync?.dryRun === true, kind: diff.sync?.kind }, 'sync started');
 
-    const outcome = prepared
-      ? await execute(app, prepared, signal)
-      : failure(prepareError?.code ?? ErrorCode.KubeRequest, prepareError?.message ?? 'sync failed', []);
+    // syncPolicy.retry (Argo CD): failed attempts are retried with backoff inside the same operation;
+    // each retry reads the cluster again. A dry run and failures no retry can fix are not retried.
+    const first = prepared;
+    const { result: outcome, retryCount } = await runWithRetry<SyncOutcome>({
+      config: diff.sync?.dryRun ? { ...retryConfigFor(app, RetryOperationKind.Manual), limit: 0 } : retryConfigFor(app, retryKindOf(diff)),
+      attempt: async (attempt) => {
+        if (attempt === 0) {
+          return first
+            ? execute(app, first, signal)
+            : failure(prepareError?.code ?? ErrorCode.KubeRequest, prepareError?.message ?? 'sync failed', []);
+        }
+        let again: PreparedSync;
+        try {
+          again = await prepare(app, diff, op, (await operationKv.get(name))?.value);
+        } catch (error) {
+          const info = toErrorInfo(error, ErrorCode.KubeRequest);
+          return failure(info.code, info.message, []);
+        }
+        return execute(app, again, signal);
+      },
+      failed: (result) => result.phase === OperationPhase.Failed && !NOT_RETRIED.has(result.error?.code ?? ''),
+      onRetry: async (retry, delayMs, last) => {
+        log.info({ retry, delayMs, code: last.error?.code }, `sync failed; retrying: ${last.message}`);
+        await updateRecord(name, (current) => withRetrying(current ?? emptyRecord(name), syncId, retry, delayMs, last.message, now()));
+      },
+      sleep: async (ms) => {
+        await abortableSleep(ms, signal).catch(() => undefined);
+        if (signal.aborted) throw new SyncAbortedError(name, String(signal.reason ?? 'aborted'));
+      },
+      signal,
+    });
     if (signal.aborted) throw new SyncAbortedError(name, String(signal.reason ?? 'aborted'));
 
-    const done = await updateRecord(name, (current) => completeOperationWith(current, op, diff.sync, outcome, app, now()));
+    const done = await updateRecord(name, (current) =>
+      withRetryCount(completeOperationWith(current, op, diff.sync, outcome, app, now()), syncId, retryCount),
+    );
     const state = done.operationState;
     if (state === undefined) throw new Error('operation state missing after completion');
     const event = withIntent(syncEventOf(name, state, outcome.error), diff.sync);

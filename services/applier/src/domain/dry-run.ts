@@ -44,24 +44,30 @@ export function operationExtras(intent: SyncIntent | undefined): Record<string, 
   };
 }
 
-function withExtras(record: StoredOperationRecord, intent: SyncIntent | undefined): StoredOperationRecord {
+function withExtras(record: StoredOperationRecord, syncId: string, intent: SyncIntent | undefined): StoredOperationRecord {
   const state = record.operationState;
   const extras = operationExtras(intent);
-  if (!state || Object.keys(extras).length === 0) return record;
+  const kind = intent?.kind;
+  if (!state || state.syncId !== syncId || (Object.keys(extras).length === 0 && kind === undefined)) return record;
   return {
     ...record,
-    operationState: { ...state, operation: { ...state.operation, sync: { ...state.operation.sync, ...extras } } },
+    operationState: {
+      ...state,
+      operation: { ...state.operation, sync: { ...state.operation.sync, ...extras } },
+      ...(kind ? { kind } : {}),
+    },
+    history: kind ? record.history.map((h) => (h.syncId === syncId && h.kind === undefined ? { ...h, kind } : h)) : record.history,
   };
 }
 
-/** startOperation, with the request's dryRun/resources/syncOptions recorded in `operation.sync`. */
+/** startOperation, with the request's dryRun/resources/syncOptions recorded in `operation.sync` and its kind on the state. */
 export function startOperationWith(
   record: StoredOperationRecord | undefined,
   op: SyncOperation,
   intent: SyncIntent | undefined,
   now: Date,
 ): StoredOperationRecord {
-  return withExtras(startOperation(record, op, now), intent);
+  return withExtras(startOperation(record, op, now), op.syncId, intent);
 }
 
 /**
@@ -76,7 +82,7 @@ export function completeOperationWith(
   app: Application,
   now: Date,
 ): StoredOperationRecord {
-  const next = withExtras(completeOperation(record, op, outcome, app, now), intent);
+  const next = withExtras(completeOperation(record, op, outcome, app, now), op.syncId, intent);
   if (!intent?.dryRun) return next;
   const base = record ?? next;
   const kept: StoredOperationRecord = { ...next, history: base.history, conditions: base.conditions };

@@ -6,7 +6,7 @@ import { TRACKING_ANNOTATION } from '@ferry/kube';
 import { createMetricsRegistry, withSpan, type Registry } from '@ferry/runtime';
 import { kubectlPath, waitUntil } from '@ferry/testing';
 import { start, type ApplierService } from '../../src/index.js';
-import { configMap, Harness, logger, namespaceObject, revision } from './harness.js';
+import { application, configMap, Harness, logger, namespaceObject, revision } from './harness.js';
 
 describe(
   'applier service (real nats-server, sandbox cluster, kubectl)',
@@ -135,7 +135,11 @@ describe(
     });
 
     it('fails the sync before writing anything when the dry run of an object fails (unknown kind): server message, nothing applied or pruned', async () => {
-      await h.putApp('broken', { automated: { prune: true }, syncOptions: ['CreateNamespace=true'] });
+      const broken = application('broken', { automated: { prune: true }, syncOptions: ['CreateNamespace=true'] }) as {
+        spec: { syncPolicy: Record<string, unknown> };
+      };
+      broken.spec.syncPolicy['retry'] = { limit: 0 }; // no retries: the failure is final at once
+      await h.appsKv.put('broken', broken);
       const key1 = await h.putArtifact('broken', revision(1), [configMap('a'), configMap('gone')]);
       await h.publishDiff('broken', key1, revision(1));
       await h.completed('broken', revision(1));

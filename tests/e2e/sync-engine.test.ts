@@ -424,6 +424,48 @@ describe(
       assert.equal(now.spec.template.spec.containers[0]?.image, 'nginx:1.28');
     });
 
+    test('ferry app rollback is refused while automated sync is on, and with --disable-auto-sync syncs the history entry and reports it', async () => {
+      const before = await api<AppView & { spec: { syncPolicy?: { automated?: unknown } } }>('GET', '/api/v1/applications/rollme');
+      const first = before.status.history.find((h) => h.id === Math.min(...before.status.history.map((x) => x.id)));
+      assert.ok(first, 'rollme has history');
+      const refused = await ferry(['app', 'rollback', 'rollme', String(first.id)]);
+      assert.notEqual(refused.code, 0, 'refused while automated sync is on');
+      assert.match(refused.stderr, /FERRY_ERR_API_ROLLBACK_AUTOSYNC/);
+
+      const from = seen.length;
+      const done = await ferry(['app', 'rollback', 'rollme', String(first.id), '--disable-auto-sync']);
+      assert.equal(done.code, 0, `${done.stdout}${done.stderr}`);
+      const completed = await waitForEvent(
+        eventOf(EventType.RollbackCompleted, 'rollme'),
+        20_000,
+        'rollback.completed of the manual rollback',
+        from,
+      );
+      const data = completed.event.data as RollbackCompleted;
+      assert.equal(data.automatic, false);
+      assert.equal(data.toRevision, first.revision);
+      assert.equal(data.historyId, first.id);
+      const after = await waitForApp(
+        'rollme',
+        (a) => a.status.history.at(-1)?.revision === first.revision,
+        'history ends with the rollback',
+      );
+      assert.equal(
+        (after as unknown as { spec: { syncPolicy?: { automated?: unknown } } }).spec.syncPolicy?.automated,
+        undefined,
+        'automated sync was turned off',
+      );
+      assert.equal((after.status.history.at(-1) as { kind?: string } | undefined)?.kind, 'rollback');
+      const live = await kubeJson<{ spec: { template: { spec: { containers: Array<{ image: string }> } } } }>(
+        'get',
+        'deployment',
+        'web',
+        '-n',
+        'rollme',
+      );
+      assert.equal(live.spec.template.spec.containers[0]?.image, 'nginx:1.27', 'the Deployment runs the first revision again');
+    });
+
     test('ferry app diff exits 1 after kubectl scale on a selfHeal-off app, and 0 once a manual sync put it back', async () => {
       const repo = await git.createRepo('drifty', { 'k8s/deployment.yaml': deployment(), 'k8s/settings.yaml': configMap('settings') });
       const revision = await repo.head();

@@ -5,15 +5,31 @@ export { FIELD_MANAGER, type CompareOutcome, type RevisionOutcome } from './app-
 export { REVISION_DURABLE, revisionFilter } from './handlers/revision-detected.js';
 export { ComparisonResult } from './metrics.js';
 export {
+  DiffState,
   compareApp,
+  compareOptionsOf,
   compareResource,
+  isHook,
+  normalizeObject,
   type AppDiff,
   type AppResourceDiff,
   type CompareOptions,
   type ResourceDiff,
 } from './domain/compare.js';
+export { applyPatch, jsonPatch, type JsonPatchOperation } from './domain/json-patch.js';
+export { unifiedDiff } from './domain/unified-diff.js';
+export {
+  MAX_DIFF_BYTES,
+  appDiffs,
+  diffsHash,
+  diffsKey,
+  resourceDiffEntry,
+  toYaml,
+  type AppDiffs,
+  type ResourceDiffEntry,
+} from './domain/diffs.js';
 export { parseQuantity, sameQuantity } from './domain/quantity.js';
-export { fieldsRemovedFromDesired } from './domain/managed-fields.js';
+export { fieldsRemovedFromDesired, type RemovedField } from './domain/managed-fields.js';
 export { parseClustersFile, type NamedCluster } from './domain/clusters-file.js';
 export {
   ArtifactError,

@@ -26,7 +26,15 @@ import {
   type Tracing,
 } from '@ferry/runtime';
 import { freePort, kubectlPath, startNatsServer, tempDir, waitUntil, type NatsServerHandle, type TempDir } from '@ferry/testing';
-import { loadConfig, start, statusesHash, type DifferConfig, type DifferService, type StoredComparisonRecord } from '../../src/index.js';
+import {
+  loadConfig,
+  start,
+  statusesHash,
+  type AppDiffs,
+  type DifferConfig,
+  type DifferService,
+  type StoredComparisonRecord,
+} from '../../src/index.js';
 import { application, artifact, configMap, deployment, revisionDetected, service, sha } from './helpers.js';
 
 const run = promisify(execFile);
@@ -58,6 +66,9 @@ describe('differ service (real nats-server, sandbox cluster, kubectl)', () => {
   let registry: Registry;
   let differ: DifferService;
   const received: Received[] = [];
+  /** Every subject published under gitops.> (to prove drift involves no Git traffic). */
+  const published: Array<{ subject: string; at: number }> = [];
+  let all: Subscription;
 
   before(async () => {
     [nats, sandbox, dir] = await Promise.all([startNatsServer(), startSandbox({ rolloutMs: 100 }), tempDir('differ-test-')]);
@@ -97,6 +108,7 @@ describe('differ service (real nats-server, sandbox cluster, kubectl)', () => {
         received.push({ event, traceparent: msg.headers?.has('traceparent') ? msg.headers.get('traceparent') : undefined, at: Date.now() });
       },
     });
+    all = nc.subscribe('gitops.>', { callback: (_err, msg) => void published.push({ subject: msg.subject, at: Date.now() }) });
     registry = createMetricsRegistry({ service: 'differ' });
     // The service builds its own cluster registry from the config (default cluster + clusters file).
     differ = await start(config, { logger, registry, tracing: serviceTracing });
@@ -105,6 +117,7 @@ describe('differ service (real nats-server, sandbox cluster, kubectl)', () => {
   after(async () => {
     await differ?.close();
     sub?.unsubscribe();
+    all?.unsubscribe();
     await nc?.close();
     await testTracing?.shutdown();
     await serviceTracing?.shutdown();
@@ -241,6 +254,27 @@ describe('differ service (real nats-server, sandbox cluster, kubectl)', () => {
       ],
     );
     assert.equal((await comparisonKv.get('web'))?.value.status, 'OutOfSync');
+    // No Git work: nothing but diff.computed was published between the scale and the drift result.
+    assert.deepEqual(
+      published.filter((p) => p.at >= scaleAt && p.at <= drift.at).map((p) => p.subject.split('.').slice(0, 3).join('.')),
+      ['gitops.diff.computed'],
+    );
+    // The per-resource diff shows the change: live 5 replicas, Git 2.
+    const diffs = await waitUntil(
+      async () => {
+        const doc = await artifacts.getJson<AppDiffs>('diffs.web');
+        return doc?.resources.find((r) => r.kind === 'Deployment')?.diffState === 'OutOfSync' ? doc : undefined;
+      },
+      { timeoutMs: 2_000, message: 'diffs.web shows the Deployment OutOfSync' },
+    );
+    assert.equal(diffs.app, 'web');
+    assert.equal(diffs.revision, revision);
+    const deploymentDiff = diffs.resources.find((r) => r.kind === 'Deployment');
+    assert.match(deploymentDiff?.diff ?? '', /^-  replicas: 5$/m);
+    assert.match(deploymentDiff?.diff ?? '', /^\+  replicas: 2$/m);
+    assert.deepEqual(deploymentDiff?.patch, [{ op: 'replace', path: '/spec/replicas', value: 2 }]);
+    const serviceDiff = diffs.resources.find((r) => r.kind === 'Service');
+    assert.deepEqual([serviceDiff?.diffState, serviceDiff?.diff, serviceDiff?.patch], ['Synced', '', []]);
 
     // Spans: every comparison of this revision is in its trace, with app and revision attributes.
     const compareSpans = spans.getFinishedSpans().filter((s) => s.name === 'differ.compare' && s.attributes['ferry.app'] === 'web');
@@ -379,5 +413,62 @@ describe('differ service (real nats-server, sandbox cluster, kubectl)', () => {
     await run(kubectlPath() as string, ['--kubeconfig', sandbox.kubeconfigPath, 'scale', 'deployment/web', '-n', 'web', '--replicas=2']);
     const fixed = await nextEvent('web', beforeFix, (e) => e.syncStatus === 'Synced', 3_000, 'Synced after scaling back');
     assert.equal(fixed.event.data.reason, 'drift');
+  });
+  it('applies spec.ignoreDifferences (scaling an ignored field is no drift), excludes hooks, and reports an unsupported jq expression as a ComparisonError', async () => {
+    const app = 'ignoring';
+    const hook: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'pre', annotations: { 'argocd.argoproj.io/hook': 'PreSync' } },
+      data: { a: '1' },
+    };
+    const objects = [deployment(app, 2), hook];
+    await applyAsFerry(app, app, [deployment(app, 2)]);
+    const spec = application(app, { ...IN_CLUSTER, namespace: app });
+    spec.spec.ignoreDifferences = [{ group: 'apps', kind: 'Deployment', jsonPointers: ['/spec/replicas'] }];
+    const artifactKey = `${app}.${sha('f')}.0123456789abcdef`;
+    await artifacts.putJson(artifactKey, artifact(app, sha('f'), objects));
+    await appsKv.put(app, spec);
+    await publishRevision(revisionDetected(app, sha('f'), artifactKey, objects.length));
+    const first = await nextEvent(app, 0, () => true, 10_000, 'diff.computed for ignoring');
+    assert.equal(first.event.data.syncStatus, 'Synced', 'the hook is not part of the desired set');
+    assert.deepEqual(
+      first.event.data.resources.map((r) => [r.kind, r.diffState]),
+      [['Deployment', 'Synced']],
+    );
+
+    // Scaling the ignored field: no drift. Changing the image: drift.
+    const kubectl = kubectlPath() as string;
+    await run(kubectl, ['--kubeconfig', sandbox.kubeconfigPath, 'scale', `deployment/${app}`, '-n', app, '--replicas=4']);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(eventsOf(app).length, 1, 'scaling an ignored field publishes nothing');
+    await run(kubectl, ['--kubeconfig', sandbox.kubeconfigPath, 'set', 'image', `deployment/${app}`, '-n', app, `${app}=nginx:1.26`]);
+    const drift = await nextEvent(app, 1, (e) => e.syncStatus === 'OutOfSync', 3_000, 'OutOfSync after set image');
+    assert.deepEqual(
+      drift.event.data.resources.map((r) => [r.kind, r.diffState]),
+      [['Deployment', 'OutOfSync']],
+    );
+    const doc = await waitUntil(async () => {
+      const d = await artifacts.getJson<AppDiffs>(`diffs.${app}`);
+      return d?.resources[0]?.diffState === 'OutOfSync' ? d : undefined;
+    });
+    assert.deepEqual(
+      doc.resources[0]?.patch.map((op) => op.path),
+      ['/spec/template/spec/containers/0/image'],
+      'the ignored replicas are not in the patch',
+    );
+
+    // A jq expression outside the supported subset: Unknown with a ComparisonError naming it.
+    const before = eventsOf(app).length;
+    spec.spec.ignoreDifferences = [{ group: 'apps', kind: 'Deployment', jqPathExpressions: ['.spec | keys'] }];
+    await appsKv.put(app, spec);
+    const unknown = await nextEvent(app, before, (e) => e.syncStatus === 'Unknown', 3_000, 'Unknown after a bad jq expression');
+    assert.equal(unknown.event.data.reason, 'drift');
+    const record = (await comparisonKv.get(app))?.value;
+    assert.equal(record?.conditions[0]?.type, 'ComparisonError');
+    assert.match(
+      record?.conditions[0]?.message ?? '',
+      /^FERRY_ERR_APP_INVALID: spec\.ignoreDifferences\[0\]\.jqPathExpressions\[0\] "\.spec \| keys"/,
+    );
   });
 });

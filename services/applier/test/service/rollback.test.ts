@@ -152,6 +152,54 @@ describe(
       assert.equal(syncedC.automationPaused, undefined);
     });
 
+    it("carries a user's rollback through the manual path: intent on the refresh, history kind, rollback.completed from the previous revision", async () => {
+      const app = 'manual-rb';
+      await h.putApp(app, { syncOptions: ['CreateNamespace=true'] });
+      const [A, B] = [revision(0x2a), revision(0x2b)];
+      const keyA = await h.putArtifact(app, A, [deployment('nginx:1.27')]);
+      const keyB = await h.putArtifact(app, B, [deployment('nginx:1.28')]);
+      await h.publishDiff(app, keyA, A, { sync: { requestId: 'u1', prune: false, initiatedBy: 'alice' } });
+      await h.completed(app, A);
+      await h.publishDiff(app, keyB, B, { sync: { requestId: 'u2', prune: false, initiatedBy: 'alice' } });
+      const atB = await h.completed(app, B);
+      const historyId = atB.history.find((e) => e.revision === A)?.id;
+      assert.equal(historyId, 0);
+
+      // The api's request (ferry app rollback manual-rb 0).
+      const request: SyncRequested = { app, requestId: 'rb1', prune: false, initiatedBy: 'alice', kind: 'rollback', revision: A, historyId };
+      await h.bus.publish(EventType.SyncRequested, app, request, { msgId: `sync.requested:${app}:rb1` });
+      const refresh = await waitUntil(() => h.refreshEvents.find((e) => e.event.subject === app && e.event.data.requestId === 'rb1'), {
+        message: 'refresh.requested with the rollback intent',
+      });
+      assert.equal(refresh.event.data.sync?.kind, 'rollback');
+      assert.equal(refresh.event.data.sync?.revision, A);
+      assert.equal(refresh.event.data.sync?.historyId, 0);
+      await waitUntil(async () => (await h.operationKv.get(app))?.value.rollback?.requestId === 'rb1', { message: 'rollback recorded' });
+
+      // The poller resolves A, the differ compares it: the diff carries the intent.
+      await h.publishDiff(app, keyA, A, { sync: refresh.event.data.sync! });
+      const completion = await waitUntil(() => completions.find((e) => e.subject === app), { message: 'rollback.completed' });
+      assert.deepEqual(
+        { from: completion.data.fromRevision, to: completion.data.toRevision, automatic: completion.data.automatic, historyId: completion.data.historyId, result: completion.data.result },
+        { from: B, to: A, automatic: false, historyId: 0, result: 'succeeded' },
+      );
+      const succeeded = h.eventsOf(app, EventType.SyncSucceeded).at(-1);
+      assert.equal(succeeded?.data.kind, 'rollback', 'the completion event carries the kind');
+      const record = await waitUntil(async () => {
+        const r = (await h.operationKv.get(app))?.value;
+        return r?.rollback === undefined ? r : undefined;
+      }, { message: 'rollback cleared' });
+      assert.deepEqual(
+        record.history.map((e) => [e.revision, e.kind ?? 'sync']),
+        [
+          [A, 'sync'],
+          [B, 'sync'],
+          [A, 'rollback'],
+        ],
+      );
+      assert.equal(record.automationPaused, undefined, 'a manual rollback pauses nothing');
+    });
+
     it('does not roll back an app without the annotation', async () => {
       const app = 'plain';
       await h.putApp(app, { automated: {}, syncOptions: ['CreateNamespace=true'] });

@@ -424,6 +424,40 @@ describe(
       assert.equal(now.spec.template.spec.containers[0]?.image, 'nginx:1.28');
     });
 
+    test('syncPolicy.retry: a sync that fails is retried with backoff inside one operation, and succeeds once the cause is fixed', async () => {
+      const repo = await git.createRepo('retrier', {
+        'k8s/settings.yaml': configMap('settings'),
+        'k8s/elsewhere.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: elsewhere\n  namespace: retrier-later\ndata:\n  K: v\n`,
+      });
+      const revision = await repo.head();
+      const manifest = application('retrier', repo) as { spec: { syncPolicy: Record<string, unknown> } };
+      manifest.spec.syncPolicy['retry'] = { limit: 4, backoff: { duration: '1s', factor: 2, maxDuration: '4s' } };
+      const from = seen.length;
+      await api('PUT', '/api/v1/applications/retrier', manifest);
+      const retrying = await waitForApp(
+        'retrier',
+        (a) => /Retrying attempt #1/.test(a.status.operationState?.message ?? ''),
+        'the first attempt fails (namespace retrier-later missing) and a retry is scheduled',
+      );
+      assert.equal(retrying.status.operationState?.phase, 'Running', 'the operation stays Running between attempts');
+      const created = await kube('create', 'namespace', 'retrier-later');
+      assert.equal(created.code, 0, created.stderr);
+      const app = await waitForApp(
+        'retrier',
+        (a) => a.status.sync.status === 'Synced' && a.status.history.some((h) => h.revision === revision && h.phase === 'Succeeded'),
+        'a retry succeeds once the namespace exists',
+        20_000,
+      );
+      const entry = app.status.history.find((h) => h.revision === revision);
+      assert.ok(((entry as { retryCount?: number } | undefined)?.retryCount ?? 0) >= 1, `retryCount recorded: ${JSON.stringify(entry)}`);
+      const started = seen.slice(from).filter((e) => eventOf(EventType.SyncStarted, 'retrier')(e));
+      const failed = seen.slice(from).filter((e) => eventOf(EventType.SyncFailed, 'retrier')(e));
+      assert.equal(started.length, 1, 'one sync.started for the whole operation');
+      assert.equal(failed.length, 0, 'no sync.failed: the retries are part of the operation');
+      const startedAt = Date.parse((started[0]?.event.data as { startedAt: string }).startedAt);
+      assert.ok(Date.parse(entry?.deployedAt ?? '') - startedAt >= 1000, 'at least the first backoff (1 s) passed before success');
+    });
+
     test('ferry app rollback is refused while automated sync is on, and with --disable-auto-sync syncs the history entry and reports it', async () => {
       const before = await api<AppView & { spec: { syncPolicy?: { automated?: unknown } } }>('GET', '/api/v1/applications/rollme');
       const first = before.status.history.find((h) => h.id === Math.min(...before.status.history.map((x) => x.id)));

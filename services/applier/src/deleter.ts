@@ -92,10 +92,7 @@ export function planDeletion(tracked: readonly KubeObject[], cascade: AppDeleted
 /** The kinds the app's syncs touched (history and the latest operation), one API version per group/kind. */
 export function recordedKinds(record: StoredOperationRecord | undefined): Array<{ apiVersion: string; kind: string }> {
   const kinds = new Map<string, { apiVersion: string; kind: string }>();
-  const resources = [
-    ...(record?.operationState?.syncResult?.resources ?? []),
-    ...(record?.history ?? []).flatMap((h) => h.resources),
-  ];
+  const resources = [...(record?.operationState?.syncResult?.resources ?? []), ...(record?.history ?? []).flatMap((h) => h.resources)];
   for (const r of resources) {
     const key = `${r.group}/${r.kind}`;
     if (!kinds.has(key)) kinds.set(key, { apiVersion: apiVersionOf(r), kind: r.kind });
@@ -187,7 +184,7 @@ export function createDeleter(options: DeleterOptions): AppDeleter {
         await operationKv.delete(app);
         log.info(
           { deleted: plan.deletes.map(describe), kept: plan.kept.map(describe) },
-          cascade === 'orphan' ? "app deleted; its objects are left in the cluster (orphan)" : 'app deleted with its objects',
+          cascade === 'orphan' ? 'app deleted; its objects are left in the cluster (orphan)' : 'app deleted with its objects',
         );
         return HandlerResult.ack();
       } catch (error) {

@@ -126,7 +126,14 @@ export async function runWithRetry<T>(options: RunWithRetryOptions<T>): Promise<
  * operation in progress between attempts), message "Retrying attempt #n at HH:MM:SS. <last message>"
  * (the time the retry starts), retryCount = n. Unchanged when the record holds another operation.
  */
-export function withRetrying<R extends OperationStatusRecord>(record: R, syncId: string, retry: number, delayMs: number, lastMessage: string, now: Date): R {
+export function withRetrying<R extends OperationStatusRecord>(
+  record: R,
+  syncId: string,
+  retry: number,
+  delayMs: number,
+  lastMessage: string,
+  now: Date,
+): R {
   const state = record.operationState;
   if (state?.syncId !== syncId) return record;
   const at = new Date(now.getTime() + delayMs);

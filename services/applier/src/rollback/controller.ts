@@ -117,7 +117,12 @@ export function createRollbackController(options: RollbackControllerOptions): Ro
         await bus.publish(EventType.RollbackCompleted, event.app, completion, { msgId: rollbackCompletedMsgId(event.app, event.syncId) });
         await updateOperationRecord(operationKv, event.app, (current) => withRollbackDone(current, requestId, event.syncId));
         log.info(
-          { fromRevision: completion.fromRevision, toRevision: completion.toRevision, automatic: completion.automatic, result: completion.result },
+          {
+            fromRevision: completion.fromRevision,
+            toRevision: completion.toRevision,
+            automatic: completion.automatic,
+            result: completion.result,
+          },
           'rollback completed',
         );
         return HandlerResult.ack();
@@ -127,7 +132,11 @@ export function createRollbackController(options: RollbackControllerOptions): Ro
       if (failure === undefined) return HandlerResult.ack();
       const app = await apps.get(event.app);
       if (!app) return HandlerResult.ack();
-      return consider(app, { kind: failure, revision: event.revision, syncId: event.syncId, message: event.error?.message ?? event.message }, log);
+      return consider(
+        app,
+        { kind: failure, revision: event.revision, syncId: event.syncId, message: event.error?.message ?? event.message },
+        log,
+      );
     },
 
     async onSyncRequested(request) {
@@ -152,7 +161,10 @@ export function createRollbackController(options: RollbackControllerOptions): Ro
         delete next.automationPaused;
         return next;
       });
-      logger.info({ app: diff.app, revision: diff.revision, pausedRevision: record?.automationPaused?.revision }, 'new revision: automated sync resumes');
+      logger.info(
+        { app: diff.app, revision: diff.revision, pausedRevision: record?.automationPaused?.revision },
+        'new revision: automated sync resumes',
+      );
     },
   };
 }

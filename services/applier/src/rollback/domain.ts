@@ -66,7 +66,9 @@ export function hasFailedPostSyncHook(resources: readonly ResourceResult[]): boo
 }
 
 /** Why a failed sync calls for an automatic rollback, or undefined when it does not (any other failure). */
-export function rollbackWorthyFailure(event: Pick<SyncEvent, 'phase' | 'resources' | 'error'>): 'hook-failed' | 'degraded-sync' | undefined {
+export function rollbackWorthyFailure(
+  event: Pick<SyncEvent, 'phase' | 'resources' | 'error'>,
+): 'hook-failed' | 'degraded-sync' | undefined {
   if (event.phase !== OperationPhase.Failed) return undefined;
   if (hasFailedPostSyncHook(event.resources)) return 'hook-failed';
   if (event.error?.code === ErrorCode.SyncResourceDegraded) return 'degraded-sync';
@@ -133,7 +135,7 @@ export function decideAutoRollback(
       return { kind: 'skip', reason: `revision ${short} was Healthy after its sync: a later degradation is not a bad deploy` };
     }
   } else if (state?.syncId !== cause.syncId) {
-    return { kind: 'skip', reason: 'the failed sync is not the app\'s latest operation' };
+    return { kind: 'skip', reason: "the failed sync is not the app's latest operation" };
   }
   const target = rollbackTarget(record, r);
   if (!target) return { kind: 'skip', reason: `no earlier revision was Synced and Healthy: nothing to roll back ${short} to` };
@@ -235,4 +237,3 @@ export function withRollbackDone<R extends RecordLike>(record: R, requestId: str
 export function rollbackCompletedMsgId(app: string, syncId: string): string {
   return `rollback.completed:${app}:${syncId}`;
 }
-

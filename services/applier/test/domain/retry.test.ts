@@ -46,7 +46,10 @@ describe('retry strategy (Argo CD syncPolicy.retry)', () => {
   it('reads limit, duration, factor and maxDuration, with Go durations, and a retry block without limit means no retry', () => {
     const config = retryConfigFor(app({ limit: 4, backoff: { duration: '200ms', factor: 3, maxDuration: '1s' } }), 'automated');
     assert.deepEqual(config, { limit: 4, durationMs: 200, factor: 3, maxDurationMs: 1_000 });
-    assert.deepEqual([1, 2, 3].map((n) => retryDelayMs(config, n)), [200, 600, 1_000]);
+    assert.deepEqual(
+      [1, 2, 3].map((n) => retryDelayMs(config, n)),
+      [200, 600, 1_000],
+    );
     assert.equal(retryConfigFor(app({ backoff: { duration: '1s' } }), 'automated').limit, 0);
   });
 

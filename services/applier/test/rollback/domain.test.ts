@@ -105,7 +105,12 @@ describe('automatic rollback decision', () => {
   });
 
   it('has nothing to roll back to when no other revision was Synced and Healthy', () => {
-    const d = decideAutoRollback(app(), record({ healthyRevisions: [], history: [entry(0, A, 'Failed'), entry(1, B)] }), { kind: 'degraded', revision: B }, now);
+    const d = decideAutoRollback(
+      app(),
+      record({ healthyRevisions: [], history: [entry(0, A, 'Failed'), entry(1, B)] }),
+      { kind: 'degraded', revision: B },
+      now,
+    );
     assert.equal(d.kind, 'skip');
   });
 
@@ -119,24 +124,61 @@ describe('automatic rollback decision', () => {
     assert.equal(decideAutoRollback(app(), failed, { kind: 'hook-failed', revision: B, syncId: 'older', message: '' }, now).kind, 'skip');
     assert.equal(
       hasFailedPostSyncHook([
-        { group: 'batch', version: 'v1', kind: 'Job', namespace: 'web', name: 'smoke', status: 'SyncFailed', message: '', syncPhase: 'PostSync', hookType: 'PostSync', hookPhase: 'Failed' },
+        {
+          group: 'batch',
+          version: 'v1',
+          kind: 'Job',
+          namespace: 'web',
+          name: 'smoke',
+          status: 'SyncFailed',
+          message: '',
+          syncPhase: 'PostSync',
+          hookType: 'PostSync',
+          hookPhase: 'Failed',
+        },
       ]),
       true,
     );
     assert.equal(
       hasFailedPostSyncHook([
-        { group: 'batch', version: 'v1', kind: 'Job', namespace: 'web', name: 'migrate', status: 'SyncFailed', message: '', syncPhase: 'PreSync', hookType: 'PreSync', hookPhase: 'Failed' },
+        {
+          group: 'batch',
+          version: 'v1',
+          kind: 'Job',
+          namespace: 'web',
+          name: 'migrate',
+          status: 'SyncFailed',
+          message: '',
+          syncPhase: 'PreSync',
+          hookType: 'PreSync',
+          hookPhase: 'Failed',
+        },
       ]),
       false,
     );
   });
 
   it('treats a sync failed with Degraded resources like a Degraded revision, and ignores other failures', () => {
-    assert.equal(rollbackWorthyFailure({ phase: 'Failed', resources: [], error: { code: 'FERRY_ERR_SYNC_RESOURCE_DEGRADED', message: 'Deployment web Degraded' } }), 'degraded-sync');
-    assert.equal(rollbackWorthyFailure({ phase: 'Failed', resources: [], error: { code: 'FERRY_ERR_SYNC_RESOURCE_FAILED', message: 'bad' } }), undefined);
+    assert.equal(
+      rollbackWorthyFailure({
+        phase: 'Failed',
+        resources: [],
+        error: { code: 'FERRY_ERR_SYNC_RESOURCE_DEGRADED', message: 'Deployment web Degraded' },
+      }),
+      'degraded-sync',
+    );
+    assert.equal(
+      rollbackWorthyFailure({ phase: 'Failed', resources: [], error: { code: 'FERRY_ERR_SYNC_RESOURCE_FAILED', message: 'bad' } }),
+      undefined,
+    );
     assert.equal(rollbackWorthyFailure({ phase: 'Succeeded', resources: [] }), undefined);
     const failed = record({ lastSyncedRevision: A, operationState: { ...record().operationState!, phase: 'Failed', syncId: 'deg' } });
-    const d = decideAutoRollback(app(), failed, { kind: 'degraded-sync', revision: B, syncId: 'deg', message: 'Deployment web Degraded' }, now);
+    const d = decideAutoRollback(
+      app(),
+      failed,
+      { kind: 'degraded-sync', revision: B, syncId: 'deg', message: 'Deployment web Degraded' },
+      now,
+    );
     assert.equal(d.kind, 'rollback');
     assert.match(d.kind === 'rollback' ? d.rollback.reason : '', /failed with Degraded resources/);
   });
@@ -185,7 +227,11 @@ describe('rollback completion', () => {
   });
 
   it('records a user rollback with where it came from, and marks the rollback sync in history when done', () => {
-    const requested = withManualRollback(record(), { app: 'web', requestId: 'u1', prune: false, initiatedBy: 'alice', kind: 'rollback', revision: A, historyId: 1 }, now);
+    const requested = withManualRollback(
+      record(),
+      { app: 'web', requestId: 'u1', prune: false, initiatedBy: 'alice', kind: 'rollback', revision: A, historyId: 1 },
+      now,
+    );
     assert.equal(requested.rollback?.fromRevision, B);
     assert.equal(requested.rollback?.kind, 'rollback');
     const synced = { ...requested, history: [...requested.history, { ...entry(3, A), syncId: 'rb' }], servedRequests: ['u1'] };

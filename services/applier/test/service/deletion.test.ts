@@ -43,7 +43,10 @@ describe(
       await h.appsKv.delete(app);
       const data: AppDeleted = { app, deletedAt: new Date().toISOString(), ...(cascade ? { cascade } : {}) };
       await h.bus.publish(EventType.AppDeleted, app, data, { msgId: `app.deleted:${app}:${data.deletedAt}` });
-      await waitUntil(async () => (await h.operationKv.get(app)) === undefined, { timeoutMs: 10_000, message: `operation record of ${app} deleted` });
+      await waitUntil(async () => (await h.operationKv.get(app)) === undefined, {
+        timeoutMs: 10_000,
+        message: `operation record of ${app} deleted`,
+      });
     }
 
     it('deletes every tracked object of a deleted app (foreground by default), keeps Delete=false objects, and removes its record', async () => {
@@ -53,7 +56,11 @@ describe(
       assert.equal(await h.kubectlGet('configmap', 'extra', 'doomed'), undefined);
       const kept = await h.kubectlGet('configmap', 'kept', 'doomed');
       assert.ok(kept, 'Delete=false kept the object');
-      assert.equal(kept.metadata.annotations?.[TRACKING_ANNOTATION], 'doomed:/ConfigMap:doomed/kept', 'a kept object keeps its tracking annotation (as Argo CD)');
+      assert.equal(
+        kept.metadata.annotations?.[TRACKING_ANNOTATION],
+        'doomed:/ConfigMap:doomed/kept',
+        'a kept object keeps its tracking annotation (as Argo CD)',
+      );
     });
 
     it('deletes with background propagation too', async () => {
@@ -77,7 +84,11 @@ describe(
       await deleteApp('twice');
       const acks = async (): Promise<number> => {
         const text = await fetch(`${applier.url}/metrics`).then((r) => r.text());
-        const line = text.split('\n').find((l) => l.startsWith('ferry_events_handled_total{') && l.includes('durable="applier-app-deleted"') && l.includes('result="ack"'));
+        const line = text
+          .split('\n')
+          .find(
+            (l) => l.startsWith('ferry_events_handled_total{') && l.includes('durable="applier-app-deleted"') && l.includes('result="ack"'),
+          );
         return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
       };
       const before = await acks();

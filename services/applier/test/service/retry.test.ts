@@ -64,19 +64,29 @@ describe(
       const record = (await h.operationKv.get('flaky'))?.value;
       assert.equal(record?.operationState?.phase, 'Failed');
       assert.equal(record?.operationState?.retryCount, 3);
-      assert.deepEqual(record?.history.map((e) => [e.phase, e.retryCount]), [['Failed', 3]], 'one history entry for the whole operation');
+      assert.deepEqual(
+        record?.history.map((e) => [e.phase, e.retryCount]),
+        [['Failed', 3]],
+        'one history entry for the whole operation',
+      );
       assert.equal(h.eventsOf('flaky', EventType.SyncStarted).length, 1, 'one started event');
       assert.equal(h.eventsOf('flaky', EventType.SyncFailed).length, 1, 'one completion event');
       assert.equal(failed.data.syncId, h.eventsOf('flaky', EventType.SyncStarted)[0]?.data.syncId);
 
       const t = [1, 2, 3].map((n) => watch.seen.get(n));
-      assert.ok(t.every((x) => x !== undefined), `every retry was recorded: ${[...watch.seen.keys()].join(', ')}`);
+      assert.ok(
+        t.every((x) => x !== undefined),
+        `every retry was recorded: ${[...watch.seen.keys()].join(', ')}`,
+      );
       const [t1, t2, t3] = t as [number, number, number];
       // Between two recorded retries: the backoff, then one attempt (a few API calls to the sandbox).
       const gaps = [t2 - t1, t3 - t2, failedAt - t3];
       for (const [i, expected] of [200, 400, 800].entries()) {
         const gap = gaps[i] ?? 0;
-        assert.ok(gap >= expected - 15 && gap < expected + 400, `gap before attempt ${i + 2} was ${gap.toFixed(0)} ms, expected ${expected} ms plus one attempt`);
+        assert.ok(
+          gap >= expected - 15 && gap < expected + 400,
+          `gap before attempt ${i + 2} was ${gap.toFixed(0)} ms, expected ${expected} ms plus one attempt`,
+        );
       }
     });
 
@@ -85,7 +95,9 @@ describe(
       const rev = revision(2);
       const key = await h.putArtifact('healing', rev, [configMap('settings')]);
       await h.publishDiff('healing', key, rev);
-      await waitUntil(async () => ((await h.operationKv.get('healing'))?.value.operationState?.retryCount ?? 0) >= 1, { message: 'first retry recorded' });
+      await waitUntil(async () => ((await h.operationKv.get('healing'))?.value.operationState?.retryCount ?? 0) >= 1, {
+        message: 'first retry recorded',
+      });
       const running = (await h.operationKv.get('healing'))?.value.operationState;
       assert.equal(running?.phase, 'Running', 'the operation stays Running between attempts');
       assert.match(running?.message ?? '', /^Retrying attempt #1 at \d\d:\d\d:\d\d\./);

@@ -2,14 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Subscription } from '@nats-io/transport-node';
-import {
-  EventType,
-  decodeEvent,
-  type CloudEvent,
-  type HealthChanged,
-  type RollbackCompleted,
-  type SyncRequested,
-} from '@ferry/contracts';
+import { EventType, decodeEvent, type CloudEvent, type HealthChanged, type RollbackCompleted, type SyncRequested } from '@ferry/contracts';
 import type { KubeObject } from '@ferry/kube';
 import { createMetricsRegistry } from '@ferry/runtime';
 import { kubectlPath, waitUntil } from '@ferry/testing';
@@ -44,8 +37,12 @@ describe(
     before(async () => {
       await h.start();
       subs.push(
-        h.nc.subscribe('gitops.sync.requested.*', { callback: (_e, msg) => void requests.push(decodeEvent(msg.data) as CloudEvent<SyncRequested>) }),
-        h.nc.subscribe('gitops.rollback.completed.*', { callback: (_e, msg) => void completions.push(decodeEvent(msg.data) as CloudEvent<RollbackCompleted>) }),
+        h.nc.subscribe('gitops.sync.requested.*', {
+          callback: (_e, msg) => void requests.push(decodeEvent(msg.data) as CloudEvent<SyncRequested>),
+        }),
+        h.nc.subscribe('gitops.rollback.completed.*', {
+          callback: (_e, msg) => void completions.push(decodeEvent(msg.data) as CloudEvent<RollbackCompleted>),
+        }),
       );
       applier = await start(h.config(), { logger, registry: createMetricsRegistry({ service: 'applier' }), tracing: h.tracing });
     });
@@ -57,7 +54,14 @@ describe(
     });
 
     async function health(app: string, rev: string, status: HealthChanged['status'], message?: string): Promise<void> {
-      const data: HealthChanged = { app, revision: rev, status, resources: [], changedAt: new Date().toISOString(), ...(message ? { message } : {}) };
+      const data: HealthChanged = {
+        app,
+        revision: rev,
+        status,
+        resources: [],
+        changedAt: new Date().toISOString(),
+        ...(message ? { message } : {}),
+      };
       await h.bus.publish(EventType.HealthChanged, app, data, { msgId: `health.changed:${app}:${rev}:${status}:${seq++}` });
     }
 
@@ -106,7 +110,11 @@ describe(
       await health(app, B, 'Degraded');
       await sleep(300);
       assert.equal(new Set(requests.filter((e) => e.subject === app).map((e) => e.id)).size, 1, 'one automatic rollback per revision');
-      assert.deepEqual(await h.storedCount(`gitops.sync.requested.${app}`), { [`gitops.sync.requested.${app}`]: 1 }, 're-publishes are de-duplicated');
+      assert.deepEqual(
+        await h.storedCount(`gitops.sync.requested.${app}`),
+        { [`gitops.sync.requested.${app}`]: 1 },
+        're-publishes are de-duplicated',
+      );
 
       // The rollback sync, as it arrives from the poller and the differ: A's artifact with the intent.
       const intent = {
@@ -124,16 +132,27 @@ describe(
       const rollbackSync = h.eventsOf(app, EventType.SyncSucceeded).at(-1);
       assert.equal(completion.id, `rollback.completed:${app}:${rollbackSync?.data.syncId}`);
       assert.deepEqual(
-        { from: completion.data.fromRevision, to: completion.data.toRevision, automatic: completion.data.automatic, result: completion.data.result },
+        {
+          from: completion.data.fromRevision,
+          to: completion.data.toRevision,
+          automatic: completion.data.automatic,
+          result: completion.data.result,
+        },
         { from: B, to: A, automatic: true, result: 'succeeded' },
       );
       assert.match(completion.data.reason, /Degraded/);
       const live = await h.kubectlGet('deployment', 'web', app);
-      assert.equal((live?.['spec'] as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0]?.image, 'nginx:1.27');
-      const done = await waitUntil(async () => {
-        const record = (await h.operationKv.get(app))?.value;
-        return record?.rollback === undefined ? record : undefined;
-      }, { message: 'rollback cleared from the record' });
+      assert.equal(
+        (live?.['spec'] as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0]?.image,
+        'nginx:1.27',
+      );
+      const done = await waitUntil(
+        async () => {
+          const record = (await h.operationKv.get(app))?.value;
+          return record?.rollback === undefined ? record : undefined;
+        },
+        { message: 'rollback cleared from the record' },
+      );
       assert.equal(done.history.at(-1)?.kind, 'auto-rollback', 'the history entry of the rollback says so');
       assert.equal(done.automationPaused?.revision, B, 'automation stays paused after the rollback');
 
@@ -166,7 +185,15 @@ describe(
       assert.equal(historyId, 0);
 
       // The api's request (ferry app rollback manual-rb 0).
-      const request: SyncRequested = { app, requestId: 'rb1', prune: false, initiatedBy: 'alice', kind: 'rollback', revision: A, historyId };
+      const request: SyncRequested = {
+        app,
+        requestId: 'rb1',
+        prune: false,
+        initiatedBy: 'alice',
+        kind: 'rollback',
+        revision: A,
+        historyId,
+      };
       await h.bus.publish(EventType.SyncRequested, app, request, { msgId: `sync.requested:${app}:rb1` });
       const refresh = await waitUntil(() => h.refreshEvents.find((e) => e.event.subject === app && e.event.data.requestId === 'rb1'), {
         message: 'refresh.requested with the rollback intent',
@@ -180,15 +207,24 @@ describe(
       await h.publishDiff(app, keyA, A, { sync: refresh.event.data.sync! });
       const completion = await waitUntil(() => completions.find((e) => e.subject === app), { message: 'rollback.completed' });
       assert.deepEqual(
-        { from: completion.data.fromRevision, to: completion.data.toRevision, automatic: completion.data.automatic, historyId: completion.data.historyId, result: completion.data.result },
+        {
+          from: completion.data.fromRevision,
+          to: completion.data.toRevision,
+          automatic: completion.data.automatic,
+          historyId: completion.data.historyId,
+          result: completion.data.result,
+        },
         { from: B, to: A, automatic: false, historyId: 0, result: 'succeeded' },
       );
       const succeeded = h.eventsOf(app, EventType.SyncSucceeded).at(-1);
       assert.equal(succeeded?.data.kind, 'rollback', 'the completion event carries the kind');
-      const record = await waitUntil(async () => {
-        const r = (await h.operationKv.get(app))?.value;
-        return r?.rollback === undefined ? r : undefined;
-      }, { message: 'rollback cleared' });
+      const record = await waitUntil(
+        async () => {
+          const r = (await h.operationKv.get(app))?.value;
+          return r?.rollback === undefined ? r : undefined;
+        },
+        { message: 'rollback cleared' },
+      );
       assert.deepEqual(
         record.history.map((e) => [e.revision, e.kind ?? 'sync']),
         [

@@ -9,7 +9,7 @@ export type { ApplierMetrics } from './metrics.js';
 export { SyncAbortedError, SyncError } from './errors.js';
 export { DIFF_DURABLE, createDiffHandler, diffFilter } from './handlers/diff-computed.js';
 export { SYNC_REQUEST_DURABLE, createSyncRequestHandler, syncRequestFilter } from './handlers/sync-requested.js';
-export { SyncDecision, decideSync } from './domain/decide.js';
+export { SyncDecision, decideSync, pauseOf } from './domain/decide.js';
 export type { DecideOptions, Decision } from './domain/decide.js';
 export { planSync, resourceIdOf, resourceResult } from './domain/plan.js';
 export type { PlanInput, SyncPlan } from './domain/plan.js';
@@ -33,3 +33,42 @@ export {
   withPendingSync,
 } from './domain/operation.js';
 export type { DiffAction, StoredOperationRecord, SyncOperation, SyncOutcome } from './domain/operation.js';
+export {
+  DEFAULT_AUTOMATED_RETRY_LIMIT,
+  DEFAULT_RETRY_DURATION_MS,
+  DEFAULT_RETRY_FACTOR,
+  DEFAULT_RETRY_MAX_DURATION_MS,
+  RetryOperationKind,
+  abortableSleep,
+  mayRetry,
+  retryConfigFor,
+  retryDelayMs,
+  retryMessage,
+  runWithRetry,
+  withRetryCount,
+  withRetrying,
+} from './domain/retry.js';
+export type { RetryConfig, RunWithRetryOptions } from './domain/retry.js';
+export { createDeleter, isDeleteDisabled, planDeletion, recordedKinds } from './deleter.js';
+export type { AppDeleter, DeleterOptions, DeletionPlan } from './deleter.js';
+export { APP_DELETED_DURABLE, appDeletedFilter, createAppDeletedHandler } from './handlers/app-deleted.js';
+export { HEALTH_DURABLE, createHealthHandler, healthFilter } from './handlers/health.js';
+export { createRollbackController } from './rollback/controller.js';
+export type { RollbackController, RollbackControllerOptions } from './rollback/controller.js';
+export { ROLLBACK_DURABLE, createRollbackSyncHandler, rollbackFilter } from './rollback/sync-events-handler.js';
+export {
+  AUTO_ROLLBACK_INITIATOR,
+  REVISIONS_KEPT,
+  autoRollbackRequestId,
+  decideAutoRollback,
+  hasFailedPostSyncHook,
+  rollbackCompletedMsgId,
+  rollbackCompletion,
+  rollbackTarget,
+  rollbackWorthyFailure,
+  withAutoRollback,
+  withHealthyRevision,
+  withManualRollback,
+  withRollbackDone,
+} from './rollback/domain.js';
+export type { AutoRollbackDecision, RollbackCause } from './rollback/domain.js';

@@ -159,7 +159,8 @@ export function normalizeObject(object: KubeObject, ignoredAnnotations: Readonly
 
 /** What the next apply of `desired` would make of `live` (before normalisation). */
 function predictApplied(desired: KubeObject, live: KubeObject, fieldManager: string, ignored: ReadonlySet<string>): KubeObject {
-  let base: KubeObject = structuredClone(live);
+  // merge() copies what it changes and shares the rest; nothing below mutates `live`.
+  let base: KubeObject = live;
   const removed = fieldsRemovedFromDesired(live, desired, fieldManager).filter(
     (f) => !f.pointer.startsWith('/metadata/annotations/') || !ignored.has(decodeLast(f.pointer)),
   );

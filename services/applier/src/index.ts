@@ -59,6 +59,7 @@ export { ROLLBACK_DURABLE, createRollbackSyncHandler, rollbackFilter } from './r
 export {
   AUTO_ROLLBACK_INITIATOR,
   REVISIONS_KEPT,
+  ROLLBACK_ABANDONED_MS,
   autoRollbackRequestId,
   decideAutoRollback,
   hasFailedPostSyncHook,

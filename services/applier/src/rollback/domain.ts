@@ -12,8 +12,8 @@
  *   Failed or Error), R being the app's latest operation.
  * - Trigger 3: a sync of R failed because resources of a wave turned Degraded while the sync waited
  *   for them (FERRY_ERR_SYNC_RESOURCE_DEGRADED), R being the app's latest operation.
- * - Never twice from one R (`autoRollbacks`), never while another rollback is waiting, never from a
- *   rollback's own sync.
+ * - Never twice from one R (`autoRollbacks`), never while another rollback is waiting (for at most
+ *   {@link ROLLBACK_ABANDONED_MS}), never from a rollback's own sync.
  * - Target: the newest history entry that succeeded at a healthy revision ≠ R. None: no rollback.
  * - Effect: `automationPaused { revision: R }`, `rollback` recorded, sync.requested kind
  *   `auto-rollback`, prune true, at the target's revision, historyId = the target entry's id.
@@ -33,6 +33,11 @@ import {
 
 /** How many healthy revisions and auto-rollback origins the record remembers. */
 export const REVISIONS_KEPT = 50;
+/**
+ * A rollback whose sync has not completed this long after it was requested (its revision could not be
+ * resolved, its request was lost) no longer blocks a new automatic rollback.
+ */
+export const ROLLBACK_ABANDONED_MS = 10 * 60_000;
 /** `initiatedBy` of an automatic rollback's sync (shows in history as the username). */
 export const AUTO_ROLLBACK_INITIATOR = 'ferry/auto-rollback';
 
@@ -122,7 +127,9 @@ export function decideAutoRollback(
   const pending = record.rollback;
   if (pending?.kind === 'auto-rollback' && pending.fromRevision === r) return { kind: 'republish', request: requestOf(name, pending) };
   if (record.autoRollbacks?.includes(r)) return { kind: 'skip', reason: `revision ${short} was already rolled back automatically once` };
-  if (pending) return { kind: 'skip', reason: `a rollback to ${pending.toRevision.slice(0, 7)} is still waiting for its sync` };
+  if (pending && now.getTime() - Date.parse(pending.requestedAt) < ROLLBACK_ABANDONED_MS) {
+    return { kind: 'skip', reason: `a rollback to ${pending.toRevision.slice(0, 7)} is still waiting for its sync` };
+  }
   const state = record.operationState;
   if (state?.kind === 'rollback' || state?.kind === 'auto-rollback') {
     return { kind: 'skip', reason: 'the latest operation is a rollback' };

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { Application, HistoryEntry, OperationStatusRecord, SyncEvent } from '@ferry/contracts';
 import {
   AUTO_ROLLBACK_INITIATOR,
+  ROLLBACK_ABANDONED_MS,
   decideAutoRollback,
   hasFailedPostSyncHook,
   rollbackCompletion,
@@ -102,6 +103,20 @@ describe('automatic rollback decision', () => {
     const third = decideAutoRollback(app(), done, { kind: 'degraded', revision: B }, now);
     assert.equal(third.kind, 'skip');
     assert.match(third.kind === 'skip' ? third.reason : '', /already rolled back/);
+  });
+
+  it('waits for a pending rollback, unless it was requested so long ago that it is abandoned', () => {
+    const pending = {
+      kind: 'rollback' as const,
+      fromRevision: C,
+      toRevision: A,
+      requestId: 'u1',
+      reason: 'user',
+      requestedAt: new Date(now.getTime() - 60_000).toISOString(),
+    };
+    assert.equal(decideAutoRollback(app(), record({ rollback: pending }), { kind: 'degraded', revision: B }, now).kind, 'skip');
+    const abandoned = { ...pending, requestedAt: new Date(now.getTime() - ROLLBACK_ABANDONED_MS).toISOString() };
+    assert.equal(decideAutoRollback(app(), record({ rollback: abandoned }), { kind: 'degraded', revision: B }, now).kind, 'rollback');
   });
 
   it('has nothing to roll back to when no other revision was Synced and Healthy', () => {

@@ -68,6 +68,9 @@ export function fieldsRemovedFromDesired(live: Record<string, unknown>, desired:
       if (!inDesired) {
         const pointer = formatPointer(childTokens);
         if (!coOwned(pointer)) removed.push({ pointer, label: childLabel });
+        // Another manager owns something inside: only Ferry's own parts of it go.
+        else if (isRecord(child) && Object.keys(child).some((k) => k !== '.'))
+          walk(child, inLive.child, undefined, childTokens, childLabel);
         continue;
       }
       if (isRecord(child) && Object.keys(child).some((k) => k !== '.')) walk(child, inLive.child, inDesired.child, childTokens, childLabel);

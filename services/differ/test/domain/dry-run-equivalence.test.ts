@@ -194,6 +194,18 @@ const custom: Scenario[] = [
     expect: 'Synced',
   },
   {
+    name: 'labels Git dropped altogether while another manager owns one more',
+    steps: [
+      {
+        manager: 'ferry',
+        object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c1', labels: { a: '1', b: '2' } }, data: { k: 'v' } },
+      },
+      { manager: 'labeller', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c1', labels: { c: '3' } } } },
+    ],
+    desired: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c1' }, data: { k: 'v' } },
+    expect: 'OutOfSync',
+  },
+  {
     name: 'an annotation another controller added',
     steps: [
       { manager: 'ferry', object: deployment('a1') },

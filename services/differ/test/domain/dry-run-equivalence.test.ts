@@ -206,6 +206,46 @@ const custom: Scenario[] = [
     expect: 'OutOfSync',
   },
   {
+    name: 'a sidecar container another manager added to the keyed list',
+    steps: [
+      { manager: 'ferry', object: deployment('sc1') },
+      {
+        manager: 'injector',
+        object: {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'sc1' },
+          spec: { template: { spec: { containers: [{ name: 'proxy', image: 'envoy:1' }] } } },
+        },
+      },
+    ],
+    desired: deployment('sc1'),
+    expect: 'Synced',
+  },
+  {
+    name: 'a container Git dropped',
+    steps: [
+      {
+        manager: 'ferry',
+        object: deployment('cd1', {
+          template: {
+            metadata: { labels: { app: 'cd1' } },
+            spec: {
+              containers: [
+                { name: 'web', image: 'nginx:1.27' },
+                { name: 'log', image: 'busybox:1.36' },
+              ],
+            },
+          },
+        }),
+      },
+    ],
+    desired: deployment('cd1', {
+      template: { metadata: { labels: { app: 'cd1' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } },
+    }),
+    expect: 'OutOfSync',
+  },
+  {
     name: 'an annotation another controller added',
     steps: [
       { manager: 'ferry', object: deployment('a1') },

@@ -14,7 +14,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ApplicationInvalidError, ErrorCode, parseApplication, SUPPORTED_SYNC_OPTIONS, type Application } from '@ferry/contracts';
+import {
+  ApplicationInvalidError,
+  applicationSchema,
+  ErrorCode,
+  parseApplication,
+  SUPPORTED_SYNC_OPTIONS,
+  type Application,
+  type JsonSchema,
+} from '@ferry/contracts';
 import { loadConfig, start, type ApiService } from '@ferry/api';
 import { createLogger, createMetricsRegistry } from '@ferry/runtime';
 import { natsServerPath, startNatsServer, type NatsServerHandle } from '@ferry/testing';
@@ -76,6 +84,31 @@ test('the fixtures cover every supported sync option, every ignoreDifferences ki
   assert.ok(apps.some((a) => a.spec.destination.name) && apps.some((a) => a.spec.destination.server));
   assert.ok(apps.some((a) => a.spec.syncPolicy?.automated?.allowEmpty !== undefined && a.spec.revisionHistoryLimit !== undefined));
   assert.equal(unsupported.length, 7);
+});
+
+/** Dotted paths of every field the schema defines (`[]` for array items); objects without declared properties are leaves. */
+function schemaPaths(schema: JsonSchema, prefix = ''): string[] {
+  const out: string[] = [];
+  if (schema.type === 'array' && schema.items) return schemaPaths(schema.items, `${prefix}[]`);
+  const props = schema.properties ?? {};
+  if (Object.keys(props).length === 0) return prefix ? [prefix] : [];
+  for (const [key, child] of Object.entries(props)) out.push(...schemaPaths(child, prefix ? `${prefix}.${key}` : key));
+  return out;
+}
+
+/** Dotted paths present in a manifest, pruned to the schema's paths. */
+function valuePaths(value: unknown, prefix = ''): string[] {
+  if (Array.isArray(value)) return [prefix, ...value.flatMap((v) => valuePaths(v, `${prefix}[]`))];
+  if (value !== null && typeof value === 'object') {
+    return [prefix, ...Object.entries(value).flatMap(([k, v]) => valuePaths(v, prefix ? `${prefix}.${k}` : k))];
+  }
+  return [prefix];
+}
+
+test('the valid fixtures together use every field of the Application schema', () => {
+  const used = new Set(valid.flatMap((f) => valuePaths(f.manifest)));
+  const missing = schemaPaths(applicationSchema).filter((p) => !used.has(p));
+  assert.deepEqual(missing, [], `fields no valid fixture uses: ${missing.join(', ')}`);
 });
 
 describe('contracts parseApplication', () => {

@@ -2,7 +2,7 @@ export { loadConfig, parseClustersFile } from './config.js';
 export type { ApplierConfig, NamedCluster } from './config.js';
 export { start } from './service.js';
 export type { ApplierDeps, ApplierService } from './service.js';
-export { createSyncer, toApplication } from './syncer.js';
+export { DEFAULT_WAVE_TIMEOUT_MS, createSyncer, toApplication } from './syncer.js';
 export type { AppSource, Syncer, SyncerOptions } from './syncer.js';
 export { ApplyResult, SyncResult, createApplierMetrics } from './metrics.js';
 export type { ApplierMetrics } from './metrics.js';
@@ -73,3 +73,16 @@ export {
   withRollbackDone,
 } from './rollback/domain.js';
 export type { AutoRollbackDecision, RollbackCause } from './rollback/domain.js';
+export { prepareSync } from './engine/prepare.js';
+export type { PrepareSyncInput, PreparedSync } from './engine/prepare.js';
+export { SUCCESS_MESSAGE, executeSync } from './engine/execute.js';
+export type { EngineOutcome, ExecuteOptions } from './engine/execute.js';
+export { waitForWave } from './engine/health-wait.js';
+export type { WaitItem, WaitOptions, WaitResult } from './engine/health-wait.js';
+export { SYNC_PHASES, planSyncTasks, waveOf } from './domain/sync-tasks.js';
+export type { SyncPhase, SyncStep, SyncTask, SyncTaskInput, SyncTaskPlan } from './domain/sync-tasks.js';
+export { HookDeletePolicy, HookType, deletePoliciesOf, hookPhaseOf, hookTypesOf, isHookAnnotated } from './domain/hooks.js';
+export type { HookPhase, SyncHookType } from './domain/hooks.js';
+export { operationOptions, resourceOptions } from './domain/sync-options.js';
+export type { OperationOptions, PropagationPolicy, ResourceSyncOptions } from './domain/sync-options.js';
+export { completeOperationWith, dryRunChange, isDryRunOperation, operationExtras, startOperationWith } from './domain/dry-run.js';

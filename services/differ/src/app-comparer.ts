@@ -559,7 +559,8 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
           logger.info({ app: name, revision: event.revision, current: st.source?.revision }, 'older revision.detected: ignored');
           return { kind: 'ignored', reason: 'older revision' };
         }
-        if (!stale || !st.source) {
+        // A sync naming a revision (a rollback, `ferry app sync --revision`) compares that revision's own artifact.
+        if (!stale || !st.source || event.sync?.revision !== undefined) {
           st.source = await loadSource(event.revision, event.artifactKey);
           st.prepared = undefined;
           const traceparent = traceparentOf(traceContext);
@@ -567,7 +568,7 @@ export function createAppComparer(options: AppComparerOptions): AppComparer {
           else st.traceparent = traceparent;
           st.detectedAt = event.detectedAt;
         }
-        // A stale event with a sync intent: the sync asked for the latest revision, which is the current one.
+        // A stale event with a plain sync intent: the sync asked for the latest revision, which is the current one.
         const outcome = await compareLocked(name, st, MetricReason.Revision, event.sync, traceContext);
         if (!outcome) return { kind: 'ignored', reason: 'nothing to compare' };
         if (outcome.transientError !== undefined) return { kind: 'retry', error: outcome.transientError };

@@ -27,6 +27,8 @@ export interface SyncTask {
   deletePolicies?: HookDeletePolicy[];
   /** Why the pre-sync dry run skips this task (kind not served yet, namespace created by this sync). */
   skipDryRun?: string;
+  /** The kind is not served yet and a CRD of this sync defines it: the apply waits until it is served. */
+  crdInSync?: boolean;
 }
 
 /** One wave of one phase. */
@@ -213,7 +215,9 @@ export function planSyncTasks(input: SyncTaskInput): SyncTaskPlan {
     }
 
     const live = input.live.get(input.keyOf(object));
+    const crdInSync = input.unservedKinds.has(groupKind) && crds.has(groupKind);
     const task: SyncTask = {
+      ...(crdInSync ? { crdInSync } : {}),
       type: 'apply',
       phase: 'Sync',
       wave,

@@ -236,7 +236,24 @@ export async function executeSync(prepared: PreparedSync, options: ExecuteOption
     }
   }
 
+  /** A custom resource whose CRD this sync just applied: wait until the API serves its kind (a real server takes a moment to establish a CRD). */
+  async function awaitServed(task: SyncTask): Promise<void> {
+    if (!task.crdInSync) return;
+    const deadline = Date.now() + options.waveTimeoutMs;
+    for (;;) {
+      try {
+        await client.resourceFor(task.object.apiVersion, task.object.kind);
+        return;
+      } catch (error) {
+        if (!(error instanceof KubeError) || error.code !== ErrorCode.KubeKindUnknown || Date.now() >= deadline) throw error;
+      }
+      options.checkAbort();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, 100)).unref());
+    }
+  }
+
   async function write(task: SyncTask, dryRun: boolean): Promise<KubeObject> {
+    if (!dryRun) await awaitServed(task);
     const object = task.object;
     const o = task.options;
     const writeOptions = { fieldManager: options.fieldManager, ...(dryRun ? { dryRun: true } : {}) };

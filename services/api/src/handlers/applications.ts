@@ -94,7 +94,9 @@ export function registerApplicationRoutes(app: FastifyInstance, ctx: ApiContext)
       if (stored === undefined) throw notFound(name);
       await ctx.kv.apps.delete(name);
       const requestId = randomUUID();
-      const data: AppDeleted = { app: name, deletedAt: new Date().toISOString(), cascade };
+      const spec = (stored.value as { spec?: { destination?: AppDeleted['destination'] } }).spec;
+      // The spec is gone from ferry-apps once this returns: the event says which cluster to clean up.
+      const data: AppDeleted = { app: name, deletedAt: new Date().toISOString(), cascade, ...(spec?.destination ? { destination: spec.destination } : {}) };
       try {
         await withSpan(
           ctx.tracer,

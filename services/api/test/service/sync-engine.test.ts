@@ -182,7 +182,9 @@ describe('api: sync options, rollback, delete cascade and diff (inject, real nat
     it('cascades in the foreground by default, as Argo CD', async () => {
       await inject('POST', '/api/v1/applications', application('del-a'));
       assert.equal((await inject('DELETE', '/api/v1/applications/del-a')).statusCode, 200);
-      assert.equal((await deleted('del-a')).cascade, 'foreground');
+      const event = await deleted('del-a');
+      assert.equal(event.cascade, 'foreground');
+      assert.deepEqual(event.destination, (application('del-a') as { spec: { destination: unknown } }).spec.destination, 'the event names the cluster to clean up');
     });
 
     it('cascade=false orphans the resources; propagationPolicy=background is passed on', async () => {

@@ -424,7 +424,7 @@ export async function executeSync(prepared: PreparedSync, options: ExecuteOption
     }
     if (firstFailure) {
       return {
-        code: ErrorCode.SyncResourceFailed,
+        code: firstFailure.hookType ? ErrorCode.SyncHookFailed : ErrorCode.SyncResourceFailed,
         message: `one or more objects failed to apply in ${where}, reason: ${firstFailure.kind}/${firstFailure.name}: ${firstFailure.message}`,
       };
     }

@@ -75,7 +75,19 @@ export interface HistoryEntry {
 }
 
 export interface OperationState {
-  operation: { sync: { revision: string; prune: boolean }; initiatedBy: { username?: string; automated?: boolean } };
+  operation: {
+    sync: {
+      revision: string;
+      prune: boolean;
+      /** A dry run: nothing was changed, and it does not count as an attempt of the revision. */
+      dryRun?: boolean;
+      /** A selective sync: only these resources. */
+      resources?: Array<{ group: string; kind: string; namespace?: string; name: string }>;
+      /** Extra sync options of this operation. */
+      syncOptions?: string[];
+    };
+    initiatedBy: { username?: string; automated?: boolean };
+  };
   phase: OperationPhase;
   message: string;
   startedAt: string;

@@ -193,6 +193,7 @@ export async function start(config: ApplierConfig, deps: ApplierDeps = {}): Prom
       syncLeaseTtlMs: config.syncLeaseTtlMs,
       fieldManager: config.fieldManager,
       retryMs: config.retryMs,
+      waveTimeoutMs: config.syncWaveTimeoutMs,
       ...(deps.now === undefined ? {} : { now: deps.now }),
     });
     const rollbacks = createRollbackController({

@@ -69,6 +69,19 @@ export function decideSync(
   return pause.clear ? { ...decided, clearPause: true } : decided;
 }
 
+/**
+ * The last operation that really tried a revision. A dry run changes nothing, so it is no attempt:
+ * then the newest history entry (dry runs never reach history) stands for the last attempt.
+ */
+function lastAttempt(status: OperationStatusRecord | undefined): { revision: string; phase: string; finishedAt?: string } | undefined {
+  const state = status?.operationState;
+  if (state && state.operation.sync.dryRun !== true) {
+    return { revision: state.operation.sync.revision, phase: state.phase, ...(state.finishedAt ? { finishedAt: state.finishedAt } : {}) };
+  }
+  const entry = status?.history.at(-1);
+  return entry && { revision: entry.revision, phase: entry.phase, finishedAt: entry.deployedAt };
+}
+
 function decideAutomated(
   automated: NonNullable<NonNullable<Application['spec']['syncPolicy']>['automated']>,
   diff: DiffComputed,
@@ -76,8 +89,8 @@ function decideAutomated(
   options: DecideOptions,
 ): Decision {
   if (diff.syncStatus === SyncStatus.Synced) return { decision: SyncDecision.None, reason: 'already synced' };
-  const last = status?.operationState;
-  const attempted = last?.operation.sync.revision === diff.revision;
+  const last = lastAttempt(status);
+  const attempted = last?.revision === diff.revision;
   if (!attempted) return { decision: SyncDecision.Automated, reason: `new revision ${diff.revision.slice(0, 7)} is OutOfSync` };
   if (last && last.phase === 'Running') return { decision: SyncDecision.None, reason: 'a sync of this revision is running' };
   if (!automated.selfHeal) {

@@ -65,3 +65,23 @@ test('drift of a synced revision is re-applied only with selfHeal, and not withi
 test('a Synced app is left alone', () => {
   assert.equal(decideSync(app({ selfHeal: true }), diff({ syncStatus: 'Synced' }), undefined, opts).decision, 'none');
 });
+
+test('a dry run of a revision is no attempt: the automated sync of that revision still happens', () => {
+  const dryRun = synced('2026-01-01T00:00:00Z');
+  dryRun.operationState!.operation.sync.dryRun = true;
+  dryRun.operationState!.trigger = 'manual';
+  assert.equal(decideSync(app({}), diff(), dryRun, opts).decision, 'automated');
+});
+
+test('after a dry run, the history entry stands for the last real attempt', () => {
+  const record = synced('2026-01-01T00:00:00Z');
+  record.operationState!.operation.sync.dryRun = true;
+  record.history = [
+    {
+      id: 0, revision: rev, deployStartedAt: '2026-01-01T00:00:00Z', deployedAt: '2026-01-01T00:00:00Z', source: { repoURL: 'r' },
+      initiatedBy: { automated: true }, syncId: 's0', phase: 'Succeeded', resources: [],
+    },
+  ];
+  assert.equal(decideSync(app({}), diff({ reason: 'drift' }), record, opts).decision, 'none');
+  assert.equal(decideSync(app({ selfHeal: true }), diff({ reason: 'drift' }), record, opts).decision, 'self-heal');
+});

@@ -9,6 +9,9 @@ export type { ApplierMetrics } from './metrics.js';
 export { SyncAbortedError, SyncError } from './errors.js';
 export { DIFF_DURABLE, createDiffHandler, diffFilter } from './handlers/diff-computed.js';
 export { SYNC_REQUEST_DURABLE, createSyncRequestHandler, syncRequestFilter } from './handlers/sync-requested.js';
+export { REVISION_FAILED_DURABLE, createRevisionFailedHandler, revisionFailedFilter } from './handlers/revision-failed.js';
+export { revisionFailureAction, revisionFailureMessage, revisionFailureSyncId, withRevisionFailure } from './domain/revision-failure.js';
+export type { RevisionFailureAction } from './domain/revision-failure.js';
 export { SyncDecision, decideSync, pauseOf } from './domain/decide.js';
 export type { DecideOptions, Decision } from './domain/decide.js';
 export { planSync, resourceIdOf, resourceResult } from './domain/plan.js';
@@ -38,8 +41,10 @@ export {
   DEFAULT_RETRY_DURATION_MS,
   DEFAULT_RETRY_FACTOR,
   DEFAULT_RETRY_MAX_DURATION_MS,
+  NOT_RETRIED_CODES,
   RetryOperationKind,
   abortableSleep,
+  isRetriedFailure,
   mayRetry,
   retryConfigFor,
   retryDelayMs,
@@ -65,8 +70,10 @@ export {
   hasFailedPostSyncHook,
   rollbackCompletedMsgId,
   rollbackCompletion,
+  rollbackFollowsFailure,
   rollbackTarget,
   rollbackWorthyFailure,
+  wasDeployed,
   withAutoRollback,
   withHealthyRevision,
   withManualRollback,

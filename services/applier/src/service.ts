@@ -1,7 +1,8 @@
 /**
  * The applier service: wiring only. Watches `ferry-apps`, consumes diff.computed (`applier-diff`),
- * sync.requested (`applier-sync-request`), app.deleted (`applier-app-deleted`), health.changed
- * (`applier-health`) and the sync noun for rollbacks (`applier-rollback`), runs syncs (syncer.ts),
+ * sync.requested (`applier-sync-request`), revision.failed (`applier-revision-failed`), app.deleted
+ * (`applier-app-deleted`), health.changed (`applier-health`) and the sync noun for rollbacks
+ * (`applier-rollback`), runs syncs (syncer.ts),
  * deletions (deleter.ts) and rollbacks (rollback/), and serves /healthz /readyz /metrics.
  */
 import { randomUUID } from 'node:crypto';
@@ -30,6 +31,7 @@ import { createDeleter } from './deleter.js';
 import { APP_DELETED_DURABLE, appDeletedFilter, createAppDeletedHandler } from './handlers/app-deleted.js';
 import { DIFF_DURABLE, createDiffHandler, diffFilter } from './handlers/diff-computed.js';
 import { HEALTH_DURABLE, createHealthHandler, healthFilter } from './handlers/health.js';
+import { REVISION_FAILED_DURABLE, createRevisionFailedHandler, revisionFailedFilter } from './handlers/revision-failed.js';
 import { SYNC_REQUEST_DURABLE, createSyncRequestHandler, syncRequestFilter } from './handlers/sync-requested.js';
 import { createApplierMetrics } from './metrics.js';
 import { createRollbackController } from './rollback/controller.js';
@@ -238,6 +240,10 @@ export async function start(config: ApplierConfig, deps: ApplierDeps = {}): Prom
       await bus.consume(
         { durable: SYNC_REQUEST_DURABLE, filterSubject: syncRequestFilter(config.subjectPrefix), ackWaitMs: config.ackWaitMs },
         createSyncRequestHandler(syncer),
+      ),
+      await bus.consume(
+        { durable: REVISION_FAILED_DURABLE, filterSubject: revisionFailedFilter(config.subjectPrefix), ackWaitMs: config.ackWaitMs },
+        createRevisionFailedHandler(syncer),
       ),
     );
     consumers.push(

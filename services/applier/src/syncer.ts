@@ -20,6 +20,7 @@ import {
   type DiffComputed,
   type ErrorInfo,
   type ResourceResult,
+  type RevisionFailed,
   type SyncEvent,
   type SyncRequested,
 } from '@ferry/contracts';
@@ -52,13 +53,24 @@ import {
   type SyncOperation,
   type SyncOutcome,
 } from './domain/operation.js';
-import { RetryOperationKind, abortableSleep, retryConfigFor, runWithRetry, withRetryCount, withRetrying } from './domain/retry.js';
+import { revisionFailureAction, withRevisionFailure, type RevisionFailureAction } from './domain/revision-failure.js';
+import {
+  RetryOperationKind,
+  abortableSleep,
+  isRetriedFailure,
+  retryConfigFor,
+  runWithRetry,
+  withRetryCount,
+  withRetrying,
+} from './domain/retry.js';
 import { syncIdOf } from './domain/sync-id.js';
 import { trackedKinds } from './domain/tracked-kinds.js';
 import { executeSync } from './engine/execute.js';
 import { prepareSync, type PreparedSync } from './engine/prepare.js';
 import { SyncAbortedError, SyncError } from './errors.js';
 import { ApplyResult, SyncResult, type ApplierMetrics } from './metrics.js';
+import { rollbackFollowsFailure, rollbackWorthyFailure } from './rollback/domain.js';
+import { updateOperationRecord } from './rollback/record.js';
 
 /** Where the syncer finds an app's manifest (the service keeps a watch of `ferry-apps`). */
 export interface AppSource {
@@ -99,6 +111,11 @@ export interface Syncer {
   onDiff(diff: DiffComputed, eventId: string, traceContext: Context): Promise<HandlerResult>;
   /** Handles one sync.requested: records pendingSync and asks the poller for a fresh revision with the intent. */
   onSyncRequested(request: SyncRequested): Promise<HandlerResult>;
+  /**
+   * Handles one revision.failed: when it carries a sync intent not served yet, the operation ends
+   * `Error` (domain/revision-failure.ts), pendingSync is cleared and sync.failed is published.
+   */
+  onRevisionFailed(failure: RevisionFailed, traceContext?: Context): Promise<HandlerResult>;
   /** Syncs running now. */
   running(): number;
   /** Stops running syncs at their next step; their records stay Running and their events are redelivered (resumed). */
@@ -121,9 +138,6 @@ function completionType(phase: string): typeof EventType.SyncSucceeded | typeof 
 function completionMsgId(event: SyncEvent): string {
   return `sync.${event.phase === OperationPhase.Succeeded ? 'succeeded' : 'failed'}:${event.app}:${event.syncId}`;
 }
-
-/** Failures a retry cannot fix: the same input fails the same way (Ferry's choice; Argo CD retries every failure). */
-const NOT_RETRIED: ReadonlySet<string> = new Set([ErrorCode.SyncOptionInvalid, ErrorCode.SyncPruneRefused, ErrorCode.SyncArtifactInvalid]);
 
 function retryKindOf(diff: DiffComputed): RetryOperationKind {
   if (!diff.sync) return RetryOperationKind.Automated;
@@ -274,7 +288,14 @@ export function createSyncer(options: SyncerOptions): Syncer {
         }
         return execute(app, again, signal);
       },
-      failed: (result) => result.phase === OperationPhase.Failed && !NOT_RETRIED.has(result.error?.code ?? ''),
+      failed: async (result) => {
+        if (!isRetriedFailure(result, false)) return false;
+        // An automatic rollback about to follow is the remedy: no retry (domain/retry.ts isRetriedFailure).
+        const failure = { ...result, revision: op.revision, syncId, kind: diff.sync?.kind };
+        const follows =
+          rollbackWorthyFailure(failure) !== undefined && rollbackFollowsFailure(app, (await operationKv.get(name))?.value, failure, now());
+        return isRetriedFailure(result, follows);
+      },
       onRetry: async (retry, delayMs, last) => {
         log.info({ retry, delayMs, code: last.error?.code }, `sync failed; retrying: ${last.message}`);
         await updateRecord(name, (current) => withRetrying(current ?? emptyRecord(name), syncId, retry, delayMs, last.message, now()));
@@ -317,6 +338,41 @@ export function createSyncer(options: SyncerOptions): Syncer {
       case 'ignore':
         log.debug({ reason: action.reason }, 'no sync');
         return HandlerResult.ack();
+    }
+  }
+
+  /** Ends the operation a revision failure names, under the app's lease (no sync of the app runs meanwhile). */
+  async function endFailedRevision(app: Application, failure: RevisionFailed, log: Logger): Promise<HandlerResult> {
+    const name = app.metadata.name;
+    let action: RevisionFailureAction = { kind: 'ignore', reason: 'not decided' };
+    const record = await updateOperationRecord(operationKv, name, (current) => {
+      // Decided again on every CAS attempt: the sync.requested handler writes this record without the lease.
+      action = revisionFailureAction(failure, current);
+      return action.kind === 'fail'
+        ? withRevisionFailure(current, failure, action.intent, action.syncId, app.spec.source.targetRevision ?? 'HEAD', now())
+        : current;
+    });
+    const decided = action as RevisionFailureAction;
+    switch (decided.kind) {
+      case 'ignore':
+        log.debug({ reason: decided.reason }, 'revision failure ends no operation');
+        return HandlerResult.ack();
+      case 'later':
+        log.debug({ reason: decided.reason }, 'revision failure: waiting for the running sync');
+        return HandlerResult.nak(options.retryMs);
+      case 'republish':
+        await publishCompletion(withIntent(decided.event, failure.sync));
+        log.info({ syncId: decided.event.syncId }, 'operation already ended by this revision failure; sync.failed re-published');
+        return HandlerResult.ack();
+      case 'fail': {
+        const state = record.operationState;
+        if (state?.syncId !== decided.syncId) throw new Error('operation state missing after a revision failure');
+        const event: SyncEvent = { ...withIntent(syncEventOf(name, state), decided.intent), error: { ...failure.error } };
+        await publishCompletion(event);
+        metrics.syncs.inc({ trigger: state.trigger, result: SyncResult.Failed });
+        log.warn({ syncId: decided.syncId, kind: decided.intent.kind, code: failure.error.code }, state.message);
+        return HandlerResult.ack();
+      }
     }
   }
 
@@ -429,6 +485,43 @@ export function createSyncer(options: SyncerOptions): Syncer {
         'sync requested; refresh requested with the sync intent',
       );
       return HandlerResult.ack();
+    },
+
+    async onRevisionFailed(failure, traceContext) {
+      const log = logger.child({ app: failure.app, revision: failure.revision, requestId: failure.sync?.requestId });
+      const first = revisionFailureAction(failure, (await operationKv.get(failure.app))?.value);
+      if (first.kind === 'ignore') {
+        log.debug({ reason: first.reason }, 'revision failure ends no operation');
+        return HandlerResult.ack();
+      }
+      if (first.kind === 'later') return HandlerResult.nak(options.retryMs);
+      const app = await apps.get(failure.app);
+      if (!app) {
+        log.info('revision failure for an app that is not in ferry-apps (deleted or invalid); ignored');
+        return HandlerResult.ack();
+      }
+      if (busy.has(failure.app)) return HandlerResult.nak(options.retryMs);
+      busy.add(failure.app);
+      let lease: LeaseHandle | undefined;
+      try {
+        lease = await acquireLease(leasesKv, failure.app, options.holder, options.syncLeaseTtlMs);
+        if (!lease) {
+          metrics.leaseConflicts.inc();
+          return HandlerResult.nak(options.retryMs);
+        }
+        const held = lease;
+        return await withSpan(
+          tracer,
+          'applier.revision_failed',
+          { [SpanAttribute.App]: failure.app, [SpanAttribute.Revision]: failure.revision ?? '' },
+          () => endFailedRevision(app, failure, log),
+          traceContext,
+        ).finally(() =>
+          held.release().catch((error: unknown) => log.warn({ err: error }, 'failed to release the app lease; it expires by itself')),
+        );
+      } finally {
+        busy.delete(failure.app);
+      }
     },
 
     running: () => active.size,

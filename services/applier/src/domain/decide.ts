@@ -5,7 +5,7 @@
  * not turn into a hot loop). After an automatic rollback from revision R, automated sync skips R
  * until another revision of the target is detected ({@link pauseOf}).
  */
-import { SyncStatus, type Application, type DiffComputed, type OperationStatusRecord } from '@ferry/contracts';
+import { OperationPhase, SyncStatus, type Application, type DiffComputed, type OperationStatusRecord } from '@ferry/contracts';
 
 export const SyncDecision = {
   Manual: 'manual',
@@ -70,12 +70,13 @@ export function decideSync(
 }
 
 /**
- * The last operation that really tried a revision. A dry run changes nothing, so it is no attempt:
- * then the newest history entry (dry runs never reach history) stands for the last attempt.
+ * The last operation that really tried a revision. A dry run changes nothing, and an `Error`
+ * operation (its revision could not be resolved or rendered) never ran, so neither is an attempt:
+ * then the newest history entry (neither reaches history) stands for the last attempt.
  */
 function lastAttempt(status: OperationStatusRecord | undefined): { revision: string; phase: string; finishedAt?: string } | undefined {
   const state = status?.operationState;
-  if (state && state.operation.sync.dryRun !== true) {
+  if (state && state.operation.sync.dryRun !== true && state.phase !== OperationPhase.Error) {
     return { revision: state.operation.sync.revision, phase: state.phase, ...(state.finishedAt ? { finishedAt: state.finishedAt } : {}) };
   }
   const entry = status?.history.at(-1);

@@ -8,8 +8,10 @@
  *   (Argo CD's rollback operation carries no retry strategy).
  * - Delay before retry n (1-based): min(duration × factor^(n-1), maxDuration), measured from the end
  *   of the failed attempt (Argo CD's `NextRetryAt`). Defaults: duration 5s, factor 2, maxDuration 3m.
+ * - Which failures are retried: {@link isRetriedFailure} (Argo CD retries every failure; Ferry does not
+ *   retry what another attempt cannot change, nor what an automatic rollback is about to remedy).
  */
-import { OperationPhase, parseDurationMs, type Application, type OperationStatusRecord } from '@ferry/contracts';
+import { ErrorCode, OperationPhase, parseDurationMs, type Application, type OperationStatusRecord } from '@ferry/contracts';
 
 /** Argo CD's defaults (common.DefaultSyncRetryDuration / Factor / MaxDuration). */
 export const DEFAULT_RETRY_DURATION_MS = 5_000;
@@ -53,6 +55,30 @@ export function retryConfigFor(app: Application, kind: RetryOperationKind): Retr
   };
 }
 
+/**
+ * Failures a retry cannot fix: the same input fails the same way (an invalid option or annotation, a
+ * prune of everything refused, an artifact that is not a rendered set).
+ */
+export const NOT_RETRIED_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.SyncOptionInvalid,
+  ErrorCode.SyncPruneRefused,
+  ErrorCode.SyncArtifactInvalid,
+]);
+
+/**
+ * Whether a failed attempt is retried (when retries remain, {@link mayRetry}): only a `Failed`
+ * attempt; never one whose code is in {@link NOT_RETRIED_CODES}; and never when `rollbackFollows` —
+ * an automatic rollback will follow this failure (app annotated `ferry.dev/auto-rollback: "true"`, a
+ * PostSync hook failed or FERRY_ERR_SYNC_RESOURCE_DEGRADED, and a revision to roll back to exists:
+ * rollback/domain.ts `rollbackFollowsFailure`), because the rollback is the remedy and the default
+ * automated retry (5 retries, 5 s doubling) would delay it by minutes.
+ */
+export function isRetriedFailure(failure: { phase: string; error?: { code: string } }, rollbackFollows: boolean): boolean {
+  if (failure.phase !== OperationPhase.Failed) return false;
+  if (NOT_RETRIED_CODES.has(failure.error?.code ?? '')) return false;
+  return !rollbackFollows;
+}
+
 /** True when an operation that has already retried `retryCount` times may retry once more. */
 export function mayRetry(config: RetryConfig, retryCount: number): boolean {
   return config.limit < 0 || retryCount < config.limit;
@@ -74,7 +100,7 @@ export interface RunWithRetryOptions<T> {
   /** Runs one attempt; `retryCount` is 0 for the first attempt. A throw is not retried (it propagates). */
   attempt: (retryCount: number) => Promise<T>;
   /** True when the attempt's result is a failure that may be retried. */
-  failed: (result: T) => boolean;
+  failed: (result: T) => boolean | Promise<boolean>;
   /** Called before waiting for retry `retry` (1-based), e.g. to record Running + retryCount. */
   onRetry?: (retry: number, delayMs: number, last: T) => Promise<void>;
   /** Waits `ms`; default a timer that rejects when `signal` aborts. */
@@ -111,7 +137,7 @@ export async function runWithRetry<T>(options: RunWithRetryOptions<T>): Promise<
   const sleep = options.sleep ?? abortableSleep;
   let retryCount = 0;
   let result = await options.attempt(0);
-  while (options.failed(result) && mayRetry(options.config, retryCount)) {
+  while ((await options.failed(result)) && mayRetry(options.config, retryCount)) {
     retryCount += 1;
     const delayMs = retryDelayMs(options.config, retryCount);
     await options.onRetry?.(retryCount, delayMs, result);

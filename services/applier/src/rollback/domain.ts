@@ -5,7 +5,8 @@
  *
  * Rules (docs/sync.md):
  * - A revision is *healthy* once a health.changed reports Healthy at it (the health service reports
- *   the revision of the app's last sync). Kept in `healthyRevisions` (newest last, at most 50).
+ *   the revision of the app's last sync) and it was deployed (last successful sync or a succeeded
+ *   history entry). Kept in `healthyRevisions` (newest last, at most 50).
  * - Trigger 1: health.changed Degraded at R, where R is the app's last sync (succeeded, R =
  *   lastSyncedRevision) and R was never Healthy.
  * - Trigger 2: a sync of R failed and one of its PostSync hooks failed (syncPhase PostSync, hookPhase
@@ -51,10 +52,24 @@ function appendBounded(list: readonly string[] | undefined, value: string): stri
   return [...(list ?? []).filter((v) => v !== value), value].slice(-REVISIONS_KEPT);
 }
 
-/** The record with `revision` marked healthy; the same object when it already was the newest healthy one. */
+/**
+ * True when `revision` was deployed: the app's last successful sync, or a succeeded history entry.
+ * A failed operation that never applied it (its revision could not be rendered: phase `Error`) still
+ * publishes sync.failed at it, and the health service then reports the old objects' health at it.
+ */
+export function wasDeployed(record: RecordLike, revision: string): boolean {
+  return (
+    record.lastSyncedRevision === revision || record.history.some((h) => h.revision === revision && h.phase === OperationPhase.Succeeded)
+  );
+}
+
+/**
+ * The record with `revision` marked healthy; the same object when it already was the newest healthy
+ * one, or when it was never deployed ({@link wasDeployed}: its health is that of other objects).
+ */
 export function withHealthyRevision<R extends RecordLike>(record: R, revision: string): R {
   const list = record.healthyRevisions ?? [];
-  if (list[list.length - 1] === revision) return record;
+  if (list[list.length - 1] === revision || !wasDeployed(record, revision)) return record;
   return { ...record, healthyRevisions: appendBounded(list, revision) };
 }
 
@@ -78,6 +93,32 @@ export function rollbackWorthyFailure(
   if (hasFailedPostSyncHook(event.resources)) return 'hook-failed';
   if (event.error?.code === ErrorCode.SyncResourceDegraded) return 'degraded-sync';
   return undefined;
+}
+
+/**
+ * True when an automatic rollback will follow the failure of sync `syncId` of `revision` (so retrying
+ * it would only delay the remedy): the failure is rollback-worthy ({@link rollbackWorthyFailure}), the
+ * operation is neither a rollback nor a dry run, and {@link decideAutoRollback} on `record` (the
+ * operation being `syncId`) rolls back or already did — the app is annotated, `revision` was not
+ * rolled back automatically before, no other rollback is waiting, and a Synced and Healthy earlier
+ * revision exists. Otherwise (no target, say) retrying stays the only remedy.
+ */
+export function rollbackFollowsFailure(
+  app: Application,
+  record: RecordLike | undefined,
+  failure: Pick<SyncEvent, 'phase' | 'resources' | 'error' | 'revision' | 'syncId' | 'kind' | 'dryRun' | 'message'>,
+  now: Date,
+): boolean {
+  if (failure.kind === 'rollback' || failure.kind === 'auto-rollback' || failure.dryRun === true) return false;
+  const worthy = rollbackWorthyFailure(failure);
+  if (worthy === undefined || !isAutoRollback(app)) return false;
+  const cause: RollbackCause = {
+    kind: worthy,
+    revision: failure.revision,
+    syncId: failure.syncId,
+    message: failure.error?.message ?? failure.message,
+  };
+  return decideAutoRollback(app, record, cause, now).kind !== 'skip';
 }
 
 /** Why an automatic rollback is considered. */

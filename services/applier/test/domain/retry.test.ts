@@ -4,6 +4,7 @@ import type { Application, OperationStatusRecord } from '@ferry/contracts';
 import {
   DEFAULT_AUTOMATED_RETRY_LIMIT,
   abortableSleep,
+  isRetriedFailure,
   mayRetry,
   retryConfigFor,
   retryDelayMs,
@@ -160,5 +161,24 @@ describe('retry in the operation record', () => {
     assert.equal(next.operationState?.retryCount, 3);
     assert.equal(next.history[0]?.retryCount, 3);
     assert.equal(withRetryCount(record, 's1', 0), record);
+  });
+});
+
+describe('which failures are retried', () => {
+  const failed = (code: string) => ({ phase: 'Failed', error: { code, message: 'x' } });
+
+  it('retries a failed attempt, but not one another attempt cannot change, and never a success', () => {
+    assert.equal(isRetriedFailure(failed('FERRY_ERR_SYNC_RESOURCE_FAILED'), false), true);
+    assert.equal(isRetriedFailure(failed('FERRY_ERR_SYNC_WAVE_TIMEOUT'), false), true);
+    for (const code of ['FERRY_ERR_SYNC_OPTION_INVALID', 'FERRY_ERR_SYNC_PRUNE_REFUSED', 'FERRY_ERR_SYNC_ARTIFACT_INVALID']) {
+      assert.equal(isRetriedFailure(failed(code), false), false, code);
+    }
+    assert.equal(isRetriedFailure({ phase: 'Succeeded' }, false), false);
+  });
+
+  it('does not retry a failure an automatic rollback is about to remedy (failed PostSync hook, Degraded wave)', () => {
+    assert.equal(isRetriedFailure(failed('FERRY_ERR_SYNC_HOOK_FAILED'), true), false);
+    assert.equal(isRetriedFailure(failed('FERRY_ERR_SYNC_RESOURCE_DEGRADED'), true), false);
+    assert.equal(isRetriedFailure(failed('FERRY_ERR_SYNC_HOOK_FAILED'), false), true, 'no rollback follows: retrying is the remedy');
   });
 });

@@ -7,7 +7,9 @@ import {
   decideAutoRollback,
   hasFailedPostSyncHook,
   rollbackCompletion,
+  rollbackFollowsFailure,
   rollbackWorthyFailure,
+  wasDeployed,
   withAutoRollback,
   withHealthyRevision,
   withManualRollback,
@@ -205,6 +207,16 @@ describe('automatic rollback decision', () => {
     assert.equal(withHealthyRevision(next, B), next);
     assert.deepEqual(withHealthyRevision(next, A).healthyRevisions, [C, B, A]);
   });
+
+  it('does not mark healthy a revision that was never deployed (an Error operation reports it; health describes older objects)', () => {
+    const D = 'd'.repeat(40);
+    const r = record({ history: [entry(0, C), entry(1, A), entry(2, D, 'Failed')] });
+    assert.equal(wasDeployed(r, B), true, 'the last successful sync');
+    assert.equal(wasDeployed(r, A), true, 'a succeeded history entry');
+    assert.equal(wasDeployed(r, D), false, 'only a failed entry');
+    assert.equal(withHealthyRevision(r, D), r);
+    assert.equal(withHealthyRevision(r, 'e'.repeat(40)), r);
+  });
 });
 
 describe('rollback completion', () => {
@@ -255,5 +267,66 @@ describe('rollback completion', () => {
     assert.equal(done.rollback, undefined);
     assert.equal(done.history.find((h) => h.syncId === 'rb')?.kind, 'rollback');
     assert.equal(withManualRollback(record(), { app: 'web', requestId: 'u2', prune: false, initiatedBy: 'a' }, now).rollback, undefined);
+  });
+});
+
+describe('whether an automatic rollback follows a failed sync (then it is not retried)', () => {
+  const hookFailed = {
+    group: 'batch',
+    version: 'v1',
+    kind: 'Job',
+    namespace: 'web',
+    name: 'smoke',
+    status: 'SyncFailed' as const,
+    message: 'Job failed',
+    syncPhase: 'PostSync' as const,
+    hookType: 'PostSync',
+    hookPhase: 'Failed' as const,
+  };
+  /** B's sync `run` is the latest operation, Running between attempts. */
+  const running = (over: Partial<OperationStatusRecord> = {}): OperationStatusRecord =>
+    record({
+      history: [entry(0, C), entry(1, A)],
+      lastSyncedRevision: A,
+      operationState: { ...record().operationState!, phase: 'Running', syncId: 'run' },
+      ...over,
+    });
+  const failure = (over: Partial<SyncEvent> = {}): SyncEvent => ({
+    app: 'web',
+    syncId: 'run',
+    revision: B,
+    trigger: 'automated',
+    phase: 'Failed',
+    message: 'a PostSync hook failed',
+    startedAt: 't',
+    resources: [hookFailed],
+    error: { code: 'FERRY_ERR_SYNC_HOOK_FAILED', message: 'Job smoke failed' },
+    ...over,
+  });
+
+  it('is true for a failed PostSync hook or Degraded resources of an annotated app with a Synced and Healthy revision to go back to', () => {
+    assert.equal(rollbackFollowsFailure(app(), running(), failure(), now), true);
+    const degraded = failure({ resources: [], error: { code: 'FERRY_ERR_SYNC_RESOURCE_DEGRADED', message: 'Deployment web Degraded' } });
+    assert.equal(rollbackFollowsFailure(app(), running(), degraded, now), true);
+  });
+
+  it('is false without the annotation, for other failures, for rollbacks and dry runs, and when no rollback can happen', () => {
+    assert.equal(rollbackFollowsFailure(app(false), running(), failure(), now), false, 'not annotated');
+    const preSync = { ...hookFailed, syncPhase: 'PreSync' as const, hookType: 'PreSync' };
+    assert.equal(rollbackFollowsFailure(app(), running(), failure({ resources: [preSync] }), now), false, 'a PreSync hook');
+    assert.equal(
+      rollbackFollowsFailure(
+        app(),
+        running(),
+        failure({ resources: [], error: { code: 'FERRY_ERR_SYNC_RESOURCE_FAILED', message: 'x' } }),
+        now,
+      ),
+      false,
+      'an apply failure',
+    );
+    assert.equal(rollbackFollowsFailure(app(), running(), failure({ kind: 'auto-rollback' }), now), false, 'a rollback');
+    assert.equal(rollbackFollowsFailure(app(), running(), failure({ dryRun: true }), now), false, 'a dry run');
+    assert.equal(rollbackFollowsFailure(app(), running({ healthyRevisions: [] }), failure(), now), false, 'no healthy target');
+    assert.equal(rollbackFollowsFailure(app(), running({ autoRollbacks: [B] }), failure(), now), false, 'B was rolled back once already');
   });
 });

@@ -18,13 +18,16 @@ export function syncFilter(subjectPrefix: string): string {
 export const SYNC_RETRY_MS = 2_000;
 
 /**
- * On a completed sync: remember its revision and trace, watch its kinds, assess the app at once; ack
+ * On a completed sync that changed the cluster: remember its revision and trace, watch its kinds, assess the app at once; ack
  * when the assessment was written (or nothing changed), nak with a delay when it failed. Other sync
  * events (started, requested) are acknowledged without work.
  */
 export function createSyncEventHandler(monitor: HealthMonitor): EventHandler {
   return async (event, ctx) => {
     if (!isEventOf(event, EventType.SyncSucceeded) && !isEventOf(event, EventType.SyncFailed)) return HandlerResult.ack();
+    // A dry run changed nothing, and an Error operation never applied anything (its manifests could not
+    // be generated): the app still runs the revision of its last real sync.
+    if (event.data.dryRun === true || event.data.phase === 'Error') return HandlerResult.ack();
     const outcome = await monitor.onSyncCompleted(event.data, traceparentOf(ctx.traceContext));
     if (outcome.result === AssessmentResult.Error) return HandlerResult.nak(SYNC_RETRY_MS);
     return HandlerResult.ack();

@@ -71,7 +71,9 @@ function apiVersionOf(id: Pick<ResourceId, 'group' | 'version'>): string {
 
 /** True when the object carries `argocd.argoproj.io/sync-options: Delete=false`. */
 export function isDeleteDisabled(object: KubeObject): boolean {
-  return parseSyncOptions(object.metadata.annotations?.[ResourceAnnotation.SyncOptions]).get('Delete') === 'false';
+  const value = parseSyncOptions(object.metadata.annotations?.[ResourceAnnotation.SyncOptions]).get('Delete');
+  // Delete=confirm asks for a confirmation Ferry has no flow for yet: such objects are kept, as Prune=confirm ones are never pruned.
+  return value === 'false' || value === 'confirm';
 }
 
 /**

@@ -52,6 +52,11 @@ describe('deletion plan of a deleted app', () => {
     assert.equal(isDeleteDisabled(obj('ConfigMap', 'a', 'x')), false);
   });
 
+  it('keeps Delete=confirm objects too: Ferry has no confirmation flow, so it never deletes them unasked', () => {
+    assert.equal(isDeleteDisabled(obj('ConfigMap', 'a', 'x', 'Delete=confirm')), true);
+    assert.equal(isDeleteDisabled(obj('ConfigMap', 'a', 'x', 'Delete=true')), false);
+  });
+
   it('lists every kind the app synced, from the latest operation and the history', () => {
     const resource = (group: string, kind: string) => ({
       group,

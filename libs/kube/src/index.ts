@@ -81,3 +81,4 @@ export {
   type ManagedFieldsEntry,
   type OwnedField,
 } from './domain/ignore-differences.js';
+export { clusterOptionsOf, loadClustersFile, parseClustersFile, type NamedCluster } from './clusters-file.js';

@@ -1,18 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { DEFAULT_FIELD_MANAGER } from '@ferry/kube';
+import { DEFAULT_FIELD_MANAGER, loadClustersFile, type NamedCluster } from '@ferry/kube';
 import { createEnvReader, loadCommonConfig } from '@ferry/runtime';
 import type { CommonConfig } from '@ferry/runtime';
-import { parseDocument } from 'yaml';
-
-/** One named cluster from FERRY_CLUSTERS_FILE (kubeconfig path resolved against the file's directory). */
-export interface NamedCluster {
-  readonly name: string;
-  readonly kubeconfigPath: string;
-  readonly context?: string;
-  /** When given, the kubeconfig's server must be this URL (checked at start). */
-  readonly server?: string;
-}
 
 /** The applier's resolved configuration (frozen). docs/configuration.md lists every variable. */
 export interface ApplierConfig extends CommonConfig {
@@ -44,54 +32,6 @@ export interface ApplierConfig extends CommonConfig {
 }
 
 const KUBE_ENV = ['KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT', 'HOME'] as const;
-const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const CLUSTER_FIELDS = new Set(['name', 'kubeconfig', 'context', 'server']);
-
-/**
- * Parses the clusters file (the differ's format; a small copy kept here until it moves to a shared
- * library). Returns the clusters and every problem found, each naming the entry and field.
- */
-export function parseClustersFile(text: string, file: string): { clusters: NamedCluster[]; problems: string[] } {
-  const doc = parseDocument(text, { prettyErrors: false });
-  const problems = doc.errors.map((e) => `${file}:${e.linePos?.[0]?.line ?? 0}: ${e.message.split('\n')[0]}`);
-  if (problems.length > 0) return { clusters: [], problems };
-  const root: unknown = doc.toJS();
-  if (root === null || root === undefined) return { clusters: [], problems };
-  if (typeof root !== 'object' || Array.isArray(root))
-    return { clusters: [], problems: [`${file}: expected a mapping with a 'clusters' list`] };
-  for (const k of Object.keys(root)) if (k !== 'clusters') problems.push(`${file}: unknown field '${k}'`);
-  const list = (root as { clusters?: unknown }).clusters;
-  if (list === undefined || list === null) return { clusters: [], problems };
-  if (!Array.isArray(list)) return { clusters: [], problems: [...problems, `${file}: 'clusters' must be a list`] };
-  const clusters: NamedCluster[] = [];
-  list.forEach((entry: unknown, i) => {
-    const at = `${file}: clusters[${i}]`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-      problems.push(`${at} must be a mapping`);
-      return;
-    }
-    const e = entry as Record<string, unknown>;
-    for (const k of Object.keys(e)) if (!CLUSTER_FIELDS.has(k)) problems.push(`${at}: unknown field '${k}'`);
-    const { name, kubeconfig, context, server } = e;
-    const before = problems.length;
-    if (typeof name !== 'string' || !CLUSTER_NAME.test(name)) problems.push(`${at}.name must be a lowercase DNS name`);
-    else if (name === 'in-cluster') problems.push(`${at}.name 'in-cluster' is reserved for the default cluster`);
-    else if (clusters.some((c) => c.name === name)) problems.push(`${at}.name '${name}' is declared twice`);
-    if (typeof kubeconfig !== 'string' || kubeconfig === '') problems.push(`${at}.kubeconfig must be a path`);
-    if (context !== undefined && typeof context !== 'string') problems.push(`${at}.context must be a string`);
-    if (server !== undefined && (typeof server !== 'string' || !URL.canParse(server))) problems.push(`${at}.server must be a URL`);
-    if (problems.length > before) return;
-    const path = kubeconfig as string;
-    clusters.push({
-      name: name as string,
-      kubeconfigPath: isAbsolute(path) ? path : resolve(dirname(file), path),
-      ...(typeof context === 'string' ? { context } : {}),
-      ...(typeof server === 'string' ? { server } : {}),
-    });
-  });
-  return { clusters, problems };
-}
-
 /**
  * Reads the applier's configuration from `env` (and the clusters file it names). Throws ConfigError
  * (FERRY_ERR_CONFIG_INVALID) listing every problem (common, applier, clusters file) at once.
@@ -113,17 +53,9 @@ export function loadConfig(env: Record<string, string | undefined>): ApplierConf
   }
   let clusters: NamedCluster[] = [];
   if (clustersFile !== undefined) {
-    let text: string | undefined;
-    try {
-      text = readFileSync(clustersFile, 'utf8');
-    } catch (error) {
-      reader.problem('FERRY_CLUSTERS_FILE', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-    }
-    if (text !== undefined) {
-      const parsed = parseClustersFile(text, clustersFile);
-      for (const p of parsed.problems) reader.problem('FERRY_CLUSTERS_FILE', p);
-      clusters = parsed.clusters;
-    }
+    const loaded = loadClustersFile(clustersFile);
+    for (const p of loaded.problems) reader.problem('FERRY_CLUSTERS_FILE', p);
+    clusters = loaded.clusters;
   }
   reader.finish();
   const kubeEnv: Record<string, string | undefined> = {};

@@ -1,5 +1,5 @@
-export { loadConfig, parseClustersFile } from './config.js';
-export type { ApplierConfig, NamedCluster } from './config.js';
+export { loadConfig } from './config.js';
+export type { ApplierConfig } from './config.js';
 export { start } from './service.js';
 export type { ApplierDeps, ApplierService } from './service.js';
 export { DEFAULT_WAVE_TIMEOUT_MS, createSyncer, toApplication } from './syncer.js';

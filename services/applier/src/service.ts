@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ErrorCode, type Application } from '@ferry/contracts';
-import { KubeError, resolveClusters, type ClusterRegistry } from '@ferry/kube';
+import { KubeError, resolveClusters, type ClusterRegistry, clusterOptionsOf } from '@ferry/kube';
 import {
   closeNats,
   connectNats,
@@ -82,12 +82,7 @@ function openClusters(config: ApplierConfig): ClusterRegistry {
   const registry = resolveClusters({
     ...(config.kubeconfigPath === undefined ? {} : { kubeconfigPath: config.kubeconfigPath }),
     env: config.kubeEnv,
-    clusters: Object.fromEntries(
-      config.clusters.map((c) => [
-        c.name,
-        { kubeconfigPath: c.kubeconfigPath, ...(c.context === undefined ? {} : { context: c.context }) },
-      ]),
-    ),
+    clusters: clusterOptionsOf(config.clusters),
   });
   const known = new Map(registry.clusters().map((c) => [c.name, c.server]));
   const wrong = config.clusters.filter(

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '@ferry/testing';
-import { loadConfig, parseClustersFile } from '../src/index.js';
+import { parseClustersFile } from '@ferry/kube';
+import { loadConfig } from '../src/index.js';
 
 test('defaults: self-heal 5 s, lease 30 s, field manager ferry, frozen', () => {
   const config = loadConfig({});

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { createEnvReader, loadCommonConfig } from '@ferry/runtime';
 import type { CommonConfig } from '@ferry/runtime';
-import { parseClustersFile, type NamedCluster } from './domain/clusters-file.js';
+import { loadClustersFile, type NamedCluster } from '@ferry/kube';
 
 /** The differ's resolved configuration (frozen). docs/configuration.md lists every variable. */
 export interface DifferConfig extends CommonConfig {
@@ -43,17 +42,9 @@ export function loadConfig(env: Record<string, string | undefined>): DifferConfi
   const resyncMs = reader.int('FERRY_DIFF_RESYNC_MS', 60_000, { min: 100, max: 86_400_000 });
   let clusters: NamedCluster[] = [];
   if (clustersFile !== undefined) {
-    let text: string | undefined;
-    try {
-      text = readFileSync(clustersFile, 'utf8');
-    } catch (error) {
-      reader.problem('FERRY_CLUSTERS_FILE', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-    }
-    if (text !== undefined) {
-      const parsed = parseClustersFile(text, clustersFile);
-      for (const p of parsed.problems) reader.problem('FERRY_CLUSTERS_FILE', p);
-      clusters = parsed.clusters;
-    }
+    const loaded = loadClustersFile(clustersFile);
+    for (const p of loaded.problems) reader.problem('FERRY_CLUSTERS_FILE', p);
+    clusters = loaded.clusters;
   }
   reader.finish();
   const kubeEnv: Record<string, string | undefined> = {};

@@ -30,7 +30,6 @@ export {
 } from './domain/diffs.js';
 export { parseQuantity, sameQuantity } from './domain/quantity.js';
 export { fieldsRemovedFromDesired, type RemovedField } from './domain/managed-fields.js';
-export { parseClustersFile, type NamedCluster } from './domain/clusters-file.js';
 export {
   ArtifactError,
   comparedRecord,

@@ -3,7 +3,7 @@
  * per cluster, compares apps (app-comparer.ts) and serves /healthz /readyz /metrics.
  */
 import { ErrorCode, FerryError } from '@ferry/contracts';
-import { resolveClusters } from '@ferry/kube';
+import { resolveClusters, clusterOptionsOf } from '@ferry/kube';
 import type { ClusterRegistry } from '@ferry/kube';
 import {
   connectNats,
@@ -64,12 +64,7 @@ function sameServer(a: string, b: string): boolean {
 export function clustersFromConfig(config: DifferConfig): ClusterRegistry {
   const registry = resolveClusters({
     ...(config.kubeconfigPath === undefined ? {} : { kubeconfigPath: config.kubeconfigPath }),
-    clusters: Object.fromEntries(
-      config.clusters.map((c) => [
-        c.name,
-        { kubeconfigPath: c.kubeconfigPath, ...(c.context === undefined ? {} : { context: c.context }) },
-      ]),
-    ),
+    clusters: clusterOptionsOf(config.clusters),
     env: config.kubeEnv,
   });
   const problems: string[] = [];

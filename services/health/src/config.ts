@@ -1,5 +1,6 @@
 import { createEnvReader, loadCommonConfig } from '@ferry/runtime';
 import type { CommonConfig } from '@ferry/runtime';
+import { loadClustersFile, type NamedCluster } from '@ferry/kube';
 
 /** The health service's resolved configuration (frozen). docs/configuration.md lists every variable. */
 export interface HealthConfig extends CommonConfig {
@@ -8,6 +9,10 @@ export interface HealthConfig extends CommonConfig {
    * does), else in-cluster credentials inside a pod, else `~/.kube/config`.
    */
   readonly kubeconfigPath?: string;
+  /** FERRY_CLUSTERS_FILE: YAML `clusters: [{ name, kubeconfig, context?, server? }]` naming other clusters (docs/clusters.md). */
+  readonly clustersFile?: string;
+  /** The clusters the file names (empty without a file). */
+  readonly clusters: readonly NamedCluster[];
   /** The environment the cluster registry reads (KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT, HOME). */
   readonly kubeEnv: Readonly<Record<string, string | undefined>>;
   /** FERRY_HEALTH_DEBOUNCE_MS: watch events of one app within this window cause one assessment. Default 100. */
@@ -31,6 +36,13 @@ export function loadConfig(env: Record<string, string | undefined>): HealthConfi
   const debounceMs = reader.int('FERRY_HEALTH_DEBOUNCE_MS', 100, { min: 0, max: 60_000 });
   const resyncMs = reader.int('FERRY_HEALTH_RESYNC_MS', 30_000, { min: 100, max: 86_400_000 });
   const concurrency = reader.int('FERRY_HEALTH_CONCURRENCY', 4, { min: 1, max: 64 });
+  const clustersFile = reader.string('FERRY_CLUSTERS_FILE');
+  let clusters: NamedCluster[] = [];
+  if (clustersFile !== undefined) {
+    const loaded = loadClustersFile(clustersFile);
+    for (const p of loaded.problems) reader.problem('FERRY_CLUSTERS_FILE', p);
+    clusters = loaded.clusters;
+  }
   reader.finish();
   const kubeEnv: Record<string, string | undefined> = {};
   for (const name of KUBE_ENV) {
@@ -40,6 +52,8 @@ export function loadConfig(env: Record<string, string | undefined>): HealthConfi
   return Object.freeze({
     ...common,
     ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }),
+    ...(clustersFile === undefined ? {} : { clustersFile }),
+    clusters: Object.freeze(clusters),
     kubeEnv: Object.freeze(kubeEnv),
     debounceMs,
     resyncMs,

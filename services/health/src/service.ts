@@ -3,7 +3,7 @@
  * watch cache per cluster, assesses apps (health-monitor.ts) and serves /healthz /readyz /metrics.
  */
 import type { ComparisonStatusRecord, OperationStatusRecord } from '@ferry/contracts';
-import { resolveClusters } from '@ferry/kube';
+import { clusterOptionsOf, resolveClusters } from '@ferry/kube';
 import type { ClusterRegistry } from '@ferry/kube';
 import {
   closeNats,
@@ -107,7 +107,11 @@ export async function start(config: HealthConfig, deps: HealthDeps = {}): Promis
     ]);
     clusters =
       deps.clusters ??
-      resolveClusters({ ...(config.kubeconfigPath === undefined ? {} : { kubeconfigPath: config.kubeconfigPath }), env: config.kubeEnv });
+      resolveClusters({
+        ...(config.kubeconfigPath === undefined ? {} : { kubeconfigPath: config.kubeconfigPath }),
+        clusters: clusterOptionsOf(config.clusters),
+        env: config.kubeEnv,
+      });
     const watchLogger = logger.child({ component: 'watch' });
     watches = createClusterWatches({
       registry: clusters,

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@ferry/runtime';
 import { loadConfig } from '../src/index.js';
 
@@ -20,6 +23,16 @@ describe('loadConfig', () => {
     assert.equal(config.kubeEnv['KUBECONFIG'], '/a:/b');
     assert.equal(config.debounceMs, 0);
     assert.equal(config.resyncMs, 5000);
+  });
+
+  it('reads named clusters from FERRY_CLUSTERS_FILE, paths relative to the file, and reports a bad file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'health-clusters-'));
+    const file = join(dir, 'clusters.yaml');
+    writeFileSync(file, 'clusters:\n  - name: prod\n    kubeconfig: prod.kubeconfig\n    context: admin\n');
+    const config = loadConfig({ FERRY_CLUSTERS_FILE: file });
+    assert.deepEqual(config.clusters, [{ name: 'prod', kubeconfigPath: join(dir, 'prod.kubeconfig'), context: 'admin' }]);
+    writeFileSync(file, 'clusters:\n  - name: in-cluster\n    kubeconfig: x\n');
+    assert.throws(() => loadConfig({ FERRY_CLUSTERS_FILE: file }), (error: unknown) => error instanceof ConfigError && /FERRY_CLUSTERS_FILE/.test(error.message) && /reserved/.test(error.message));
   });
 
   it('reports every invalid variable, common and health, in one FERRY_ERR_CONFIG_INVALID', () => {

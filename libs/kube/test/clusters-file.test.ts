@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseClustersFile } from '../../src/domain/clusters-file.js';
+import { parseClustersFile } from '../src/clusters-file.js';
 
 test('named clusters are read with kubeconfig paths relative to the file', () => {
   const { clusters, problems } = parseClustersFile(

@@ -9,6 +9,7 @@
  *     server: https://prod.example:6443   # optional; checked against the kubeconfig's server
  * ```
  */
+import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 
@@ -87,4 +88,25 @@ export function parseClustersFile(text: string, file: string): { clusters: Named
     });
   });
   return { clusters, problems };
+}
+
+/**
+ * Reads and parses the clusters file at `path`; an unreadable file is one more problem. Services
+ * report the problems as configuration errors of FERRY_CLUSTERS_FILE.
+ */
+export function loadClustersFile(path: string): { clusters: NamedCluster[]; problems: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    return { clusters: [], problems: [`cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`] };
+  }
+  return parseClustersFile(text, path);
+}
+
+/** The `clusters` option of resolveClusters for the clusters a file names. */
+export function clusterOptionsOf(clusters: readonly NamedCluster[]): Record<string, { kubeconfigPath: string; context?: string }> {
+  return Object.fromEntries(
+    clusters.map((c) => [c.name, { kubeconfigPath: c.kubeconfigPath, ...(c.context === undefined ? {} : { context: c.context }) }]),
+  );
 }

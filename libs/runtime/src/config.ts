@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { ErrorCode, FerryError } from '@ferry/contracts';
+import { NatsAuth } from './nats.js';
 
 /** One problem found while reading configuration: which variable, its raw value, what is wrong. */
 export interface ConfigProblem {
@@ -203,6 +205,10 @@ export interface CommonConfig {
    * artifact store in a NATS cluster. Give every service the same value: each provisions at start.
    */
   readonly jetStreamReplicas: number;
+  /** FERRY_NATS_CREDS, or FERRY_NATS_USER + FERRY_NATS_PASSWORD, or FERRY_NATS_TOKEN (at most one form); none by default. */
+  readonly natsAuth?: NatsAuth;
+  /** FERRY_NATS_CA_FILE: CA bundle for `tls://` servers; the system CAs otherwise. */
+  readonly natsCaFile?: string;
 }
 
 export interface CommonConfigOptions {
@@ -249,6 +255,9 @@ export function loadCommonConfig(
   const otlpEndpoint = r.url('OTEL_EXPORTER_OTLP_ENDPOINT');
   const shutdownGraceMs = r.int('FERRY_SHUTDOWN_GRACE_MS', 10_000, { min: 0, max: 600_000 });
   const jetStreamReplicas = r.int('FERRY_JETSTREAM_REPLICAS', 1, { min: 1, max: 5 });
+  const natsAuth = readNatsAuth(r);
+  const natsCaFile = r.string('FERRY_NATS_CA_FILE');
+  if (natsCaFile !== undefined && !existsSync(natsCaFile)) r.problem('FERRY_NATS_CA_FILE', 'no such file');
   if (options.reader === undefined) r.finish();
   const config: CommonConfig = {
     serviceName,
@@ -262,6 +271,31 @@ export function loadCommonConfig(
     ...(otlpEndpoint === undefined ? {} : { otlpEndpoint }),
     shutdownGraceMs,
     jetStreamReplicas,
+    ...(natsAuth === undefined ? {} : { natsAuth }),
+    ...(natsCaFile === undefined ? {} : { natsCaFile }),
   };
   return Object.freeze(config);
+}
+
+/** The NATS credentials the environment gives, recording a problem when it mixes forms or half-gives one. */
+function readNatsAuth(r: EnvReader): NatsAuth | undefined {
+  const creds = r.string('FERRY_NATS_CREDS');
+  const user = r.string('FERRY_NATS_USER');
+  const password = r.string('FERRY_NATS_PASSWORD');
+  const token = r.string('FERRY_NATS_TOKEN');
+  const forms = [creds !== undefined, user !== undefined || password !== undefined, token !== undefined].filter(Boolean).length;
+  if (forms > 1) {
+    r.problem('FERRY_NATS_CREDS', 'give one of FERRY_NATS_CREDS, FERRY_NATS_USER+FERRY_NATS_PASSWORD or FERRY_NATS_TOKEN');
+    return undefined;
+  }
+  if (creds !== undefined) {
+    if (!existsSync(creds)) r.problem('FERRY_NATS_CREDS', 'no such file');
+    return NatsAuth.creds(creds);
+  }
+  if (user !== undefined || password !== undefined) {
+    if (user === undefined) r.problem('FERRY_NATS_USER', 'is required with FERRY_NATS_PASSWORD');
+    if (password === undefined) r.problem('FERRY_NATS_PASSWORD', 'is required with FERRY_NATS_USER');
+    return NatsAuth.user(user ?? '', password ?? '');
+  }
+  return token === undefined ? undefined : NatsAuth.token(token);
 }

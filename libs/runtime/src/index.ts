@@ -10,6 +10,7 @@ export {
   EVENT_STREAM_DUPLICATE_WINDOW_MS,
   EVENT_STREAM_MAX_AGE_MS,
   LEASES_BUCKET_MAX_AGE_MS,
+  NatsAuth,
   natsNames,
   provisionJetStream,
 } from './nats.js';

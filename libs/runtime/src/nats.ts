@@ -1,4 +1,5 @@
-import { connect } from '@nats-io/transport-node';
+import { connect, credsAuthenticator } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   DiscardPolicy,
@@ -28,6 +29,60 @@ export interface ConnectNatsOptions {
    * Default 0 = one attempt round over all servers.
    */
   firstConnectTimeoutMs?: number;
+  /** How to authenticate (FERRY_NATS_CREDS / _USER+_PASSWORD / _TOKEN); none by default. */
+  auth?: NatsAuth;
+  /** CA bundle to verify the servers' TLS certificates (FERRY_NATS_CA_FILE); the system CAs otherwise. */
+  caFile?: string;
+}
+
+/**
+ * NATS credentials. Its string and JSON forms are `[redacted]`, so a logged config never shows a
+ * password or token; the secret is read only when connecting.
+ */
+interface NatsSecret {
+  credsFile?: string;
+  user?: string;
+  password?: string;
+  token?: string;
+}
+
+export class NatsAuth {
+  readonly kind: 'creds' | 'user' | 'token';
+  readonly #secret: NatsSecret;
+
+  private constructor(kind: NatsAuth['kind'], secret: NatsSecret) {
+    this.kind = kind;
+    this.#secret = secret;
+  }
+
+  /** A `.creds` file (JWT and NKey seed), as `nsc` writes it. */
+  static creds(file: string): NatsAuth {
+    return new NatsAuth('creds', { credsFile: file });
+  }
+
+  static user(user: string, password: string): NatsAuth {
+    return new NatsAuth('user', { user, password });
+  }
+
+  static token(token: string): NatsAuth {
+    return new NatsAuth('token', { token });
+  }
+
+  /** The connect options for nats.js. */
+  connectOptions(): { user?: string; pass?: string; token?: string; authenticator?: ReturnType<typeof credsAuthenticator> } {
+    const s = this.#secret;
+    if (this.kind === 'creds') return { authenticator: credsAuthenticator(readFileSync(s.credsFile ?? '')) };
+    if (this.kind === 'user') return { user: s.user ?? '', pass: s.password ?? '' };
+    return { token: s.token ?? '' };
+  }
+
+  toJSON(): string {
+    return `[redacted ${this.kind}]`;
+  }
+
+  toString(): string {
+    return this.toJSON();
+  }
 }
 
 /**
@@ -47,6 +102,8 @@ export async function connectNats(options: ConnectNatsOptions): Promise<NatsConn
       nc = await connect({
         servers,
         name: options.name,
+        ...(options.auth ? options.auth.connectOptions() : {}),
+        ...(options.caFile ? { tls: { caFile: options.caFile } } : {}),
         maxReconnectAttempts: -1,
         reconnectTimeWait: 2_000,
         reconnectJitter: 500,

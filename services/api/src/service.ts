@@ -102,7 +102,13 @@ export async function start(config: ApiConfig, deps: ApiDeps = {}): Promise<ApiS
   );
 
   try {
-    const conn = await connectNats({ servers: config.natsServers, name: config.serviceName, logger });
+    const conn = await connectNats({
+      servers: config.natsServers,
+      name: config.serviceName,
+      logger,
+      ...(config.natsAuth ? { auth: config.natsAuth } : {}),
+      ...(config.natsCaFile ? { caFile: config.natsCaFile } : {}),
+    });
     nc = conn;
     await provisionJetStream(conn, config, logger);
     const [apps, source, comparison, operation, health, artifacts] = await Promise.all([

@@ -150,7 +150,13 @@ export async function start(config: ApplierConfig, deps: ApplierDeps = {}): Prom
   try {
     http = await startHttpServer({ host: config.httpHost, port: config.httpPort, logger, registry, isReady: () => ready });
     clusters = deps.clusters ?? openClusters(config);
-    nc = await connectNats({ servers: config.natsServers, name: config.serviceName, logger });
+    nc = await connectNats({
+      servers: config.natsServers,
+      name: config.serviceName,
+      logger,
+      ...(config.natsAuth ? { auth: config.natsAuth } : {}),
+      ...(config.natsCaFile ? { caFile: config.natsCaFile } : {}),
+    });
     await provisionJetStream(nc, config, logger);
     const bus = createEventBus({ nc, config, logger, tracer: tracing.tracer, registry });
     const [appsKv, operationKv, leasesKv, artifacts] = await Promise.all([

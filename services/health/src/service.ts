@@ -96,7 +96,13 @@ export async function start(config: HealthConfig, deps: HealthDeps = {}): Promis
 
   try {
     http = await startHttpServer({ host: config.httpHost, port: config.httpPort, logger, registry, isReady: () => ready });
-    nc = await connectNats({ servers: config.natsServers, name: config.serviceName, logger });
+    nc = await connectNats({
+      servers: config.natsServers,
+      name: config.serviceName,
+      logger,
+      ...(config.natsAuth ? { auth: config.natsAuth } : {}),
+      ...(config.natsCaFile ? { caFile: config.natsCaFile } : {}),
+    });
     await provisionJetStream(nc, config, logger);
     const bus = createEventBus({ nc, config, logger, tracer: tracing.tracer });
     const [appsKv, comparisonKv, healthKv, operationKv] = await Promise.all([

@@ -97,7 +97,13 @@ export async function start(config: NotifierConfig, deps: NotifierDeps = {}): Pr
   );
 
   try {
-    nc = await connectNats({ servers: config.natsServers, name: config.serviceName, logger });
+    nc = await connectNats({
+      servers: config.natsServers,
+      name: config.serviceName,
+      logger,
+      ...(config.natsAuth ? { auth: config.natsAuth } : {}),
+      ...(config.natsCaFile ? { caFile: config.natsCaFile } : {}),
+    });
     await provisionJetStream(nc, config, logger);
     const kv = await openJsonKv<unknown>(nc, natsNames(config).buckets.notifier);
     const bus = createEventBus({ nc, config, logger, tracer });

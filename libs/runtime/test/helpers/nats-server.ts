@@ -28,11 +28,11 @@ interface Running {
   stderr: () => string;
 }
 
-function launch(dir: string, port: number | undefined): Running {
+function launch(dir: string, port: number | undefined, extraArgs: readonly string[] = []): Running {
   const store = join(dir, 'js');
   const child = spawn(
     NATS_SERVER_BIN,
-    ['-a', '127.0.0.1', '-p', String(port ?? -1), '-js', '-sd', store, '--ports_file_dir', dir],
+    ['-a', '127.0.0.1', '-p', String(port ?? -1), '-js', '-sd', store, '--ports_file_dir', dir, ...extraArgs],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -73,9 +73,10 @@ async function halt(r: Running, kill = false): Promise<void> {
   clearTimeout(t);
 }
 
-export async function startNatsServer(): Promise<TestNatsServer> {
+/** `extraArgs` go to nats-server as they are (e.g. `--user u --pass p` to require credentials). */
+export async function startNatsServer(extraArgs: readonly string[] = []): Promise<TestNatsServer> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-runtime-nats-'));
-  let running = launch(dir, undefined);
+  let running = launch(dir, undefined, extraArgs);
   const port = await waitForPort(dir, running);
   let stopped: Promise<void> | undefined;
   return {
@@ -85,7 +86,7 @@ export async function startNatsServer(): Promise<TestNatsServer> {
     async restart(options = {}) {
       await halt(running, options.kill);
       if (options.downMs) await new Promise((r) => setTimeout(r, options.downMs));
-      running = launch(dir, port);
+      running = launch(dir, port, extraArgs);
       await waitForPort(dir, running);
     },
     stop() {

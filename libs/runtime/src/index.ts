@@ -7,6 +7,7 @@ export type { CreateLoggerOptions, Logger } from './logger.js';
 export {
   closeNats,
   connectNats,
+  connectServiceNats,
   EVENT_STREAM_DUPLICATE_WINDOW_MS,
   EVENT_STREAM_MAX_AGE_MS,
   LEASES_BUCKET_MAX_AGE_MS,

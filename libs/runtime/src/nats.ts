@@ -86,6 +86,23 @@ export class NatsAuth {
 }
 
 /**
+ * Connects a service to the NATS servers its common config names, with its credentials and CA
+ * (FERRY_NATS_*), under the service's name.
+ */
+export function connectServiceNats(
+  config: { natsServers: readonly string[]; serviceName: string; natsAuth?: NatsAuth; natsCaFile?: string },
+  logger: Logger,
+): Promise<NatsConnection> {
+  return connectNats({
+    servers: config.natsServers,
+    name: config.serviceName,
+    logger,
+    ...(config.natsAuth ? { auth: config.natsAuth } : {}),
+    ...(config.natsCaFile ? { caFile: config.natsCaFile } : {}),
+  });
+}
+
+/**
  * Connects to NATS. Once connected, the client reconnects forever (2 s wait with jitter between
  * attempts) and logs disconnect/reconnect at warn/info. Throws FerryError(FERRY_ERR_MESSAGING_UNAVAILABLE)
  * when the first connection cannot be made.

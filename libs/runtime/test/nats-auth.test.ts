@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode, FerryError } from '@ferry/contracts';
 import { ConfigError, loadCommonConfig } from '../src/config.js';
-import { closeNats, connectNats } from '../src/nats.js';
+import { closeNats, connectNats, connectServiceNats } from '../src/nats.js';
 import { captureLogger } from './helpers/logs.js';
 import { natsServerMissing, startNatsServer } from './helpers/nats-server.js';
 import type { TestNatsServer } from './helpers/nats-server.js';
@@ -32,7 +32,7 @@ describe('NATS servers that require credentials', { skip }, () => {
     const user = loadCommonConfig({ FERRY_NATS_URL: withUser.url, FERRY_NATS_USER: 'ferry', FERRY_NATS_PASSWORD: 's3cret-pass' }, 'api');
     const token = loadCommonConfig({ FERRY_NATS_URL: withToken.url, FERRY_NATS_TOKEN: 's3cret-token' }, 'api');
     for (const config of [user, token]) {
-      const nc = await connectNats({ servers: config.natsServers, name: 't', logger, ...(config.natsAuth ? { auth: config.natsAuth } : {}) });
+      const nc = await connectServiceNats(config, logger);
       assert.equal(nc.isClosed(), false);
       await closeNats(nc);
     }

@@ -4,7 +4,7 @@
  */
 import {
   closeNats,
-  connectNats,
+  connectServiceNats,
   createCloser,
   createEventBus,
   createLogger,
@@ -102,13 +102,7 @@ export async function start(config: ApiConfig, deps: ApiDeps = {}): Promise<ApiS
   );
 
   try {
-    const conn = await connectNats({
-      servers: config.natsServers,
-      name: config.serviceName,
-      logger,
-      ...(config.natsAuth ? { auth: config.natsAuth } : {}),
-      ...(config.natsCaFile ? { caFile: config.natsCaFile } : {}),
-    });
+    const conn = await connectServiceNats(config, logger);
     nc = conn;
     await provisionJetStream(conn, config, logger);
     const [apps, source, comparison, operation, health, artifacts] = await Promise.all([

@@ -11,7 +11,7 @@ import { ErrorCode, type Application } from '@ferry/contracts';
 import { KubeError, resolveClusters, type ClusterRegistry, clusterOptionsOf } from '@ferry/kube';
 import {
   closeNats,
-  connectNats,
+  connectServiceNats,
   createCloser,
   createEventBus,
   createLogger,
@@ -150,13 +150,7 @@ export async function start(config: ApplierConfig, deps: ApplierDeps = {}): Prom
   try {
     http = await startHttpServer({ host: config.httpHost, port: config.httpPort, logger, registry, isReady: () => ready });
     clusters = deps.clusters ?? openClusters(config);
-    nc = await connectNats({
-      servers: config.natsServers,
-      name: config.serviceName,
-      logger,
-      ...(config.natsAuth ? { auth: config.natsAuth } : {}),
-      ...(config.natsCaFile ? { caFile: config.natsCaFile } : {}),
-    });
+    nc = await connectServiceNats(config, logger);
     await provisionJetStream(nc, config, logger);
     const bus = createEventBus({ nc, config, logger, tracer: tracing.tracer, registry });
     const [appsKv, operationKv, leasesKv, artifacts] = await Promise.all([

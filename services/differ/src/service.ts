@@ -6,7 +6,7 @@ import { ErrorCode, FerryError } from '@ferry/contracts';
 import { resolveClusters, clusterOptionsOf } from '@ferry/kube';
 import type { ClusterRegistry } from '@ferry/kube';
 import {
-  connectNats,
+  connectServiceNats,
   createCloser,
   createEventBus,
   createLogger,
@@ -137,13 +137,7 @@ export async function start(config: DifferConfig, deps: DifferDeps = {}): Promis
   try {
     http = await startHttpServer({ host: config.httpHost, port: config.httpPort, logger, registry, isReady: () => ready });
     clusters = deps.clusters ?? clustersFromConfig(config);
-    nc = await connectNats({
-      servers: config.natsServers,
-      name: config.serviceName,
-      logger,
-      ...(config.natsAuth ? { auth: config.natsAuth } : {}),
-      ...(config.natsCaFile ? { caFile: config.natsCaFile } : {}),
-    });
+    nc = await connectServiceNats(config, logger);
     await provisionJetStream(nc, config, logger);
     const bus = createEventBus({ nc, config, logger, tracer: tracing.tracer, registry });
     const [appsKv, comparisonKv, artifacts] = await Promise.all([

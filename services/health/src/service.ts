@@ -7,7 +7,7 @@ import { clusterOptionsOf, resolveClusters } from '@ferry/kube';
 import type { ClusterRegistry } from '@ferry/kube';
 import {
   closeNats,
-  connectNats,
+  connectServiceNats,
   createCloser,
   createEventBus,
   createLogger,
@@ -96,13 +96,7 @@ export async function start(config: HealthConfig, deps: HealthDeps = {}): Promis
 
   try {
     http = await startHttpServer({ host: config.httpHost, port: config.httpPort, logger, registry, isReady: () => ready });
-    nc = await connectNats({
-      servers: config.natsServers,
-      name: config.serviceName,
-      logger,
-      ...(config.natsAuth ? { auth: config.natsAuth } : {}),
-      ...(config.natsCaFile ? { caFile: config.natsCaFile } : {}),
-    });
+    nc = await connectServiceNats(config, logger);
     await provisionJetStream(nc, config, logger);
     const bus = createEventBus({ nc, config, logger, tracer: tracing.tracer });
     const [appsKv, comparisonKv, healthKv, operationKv] = await Promise.all([

@@ -1,7 +1,7 @@
 import { EventType, eventFilter } from '@ferry/contracts';
 import {
   closeNats,
-  connectNats,
+  connectServiceNats,
   createCloser,
   createEventBus,
   createLogger,
@@ -97,13 +97,7 @@ export async function start(config: NotifierConfig, deps: NotifierDeps = {}): Pr
   );
 
   try {
-    nc = await connectNats({
-      servers: config.natsServers,
-      name: config.serviceName,
-      logger,
-      ...(config.natsAuth ? { auth: config.natsAuth } : {}),
-      ...(config.natsCaFile ? { caFile: config.natsCaFile } : {}),
-    });
+    nc = await connectServiceNats(config, logger);
     await provisionJetStream(nc, config, logger);
     const kv = await openJsonKv<unknown>(nc, natsNames(config).buckets.notifier);
     const bus = createEventBus({ nc, config, logger, tracer });

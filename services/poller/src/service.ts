@@ -5,7 +5,7 @@
 import type { SourceStatusRecord } from '@ferry/contracts';
 import {
   closeNats,
-  connectNats,
+  connectServiceNats,
   createCloser,
   createEventBus,
   createLogger,
@@ -113,13 +113,7 @@ export async function start(config: PollerConfig, deps: PollerDeps = {}): Promis
 
   try {
     http = await startHttpServer({ host: config.httpHost, port: config.httpPort, logger, registry, isReady: () => ready });
-    nc = await connectNats({
-      servers: config.natsServers,
-      name: config.serviceName,
-      logger,
-      ...(config.natsAuth ? { auth: config.natsAuth } : {}),
-      ...(config.natsCaFile ? { caFile: config.natsCaFile } : {}),
-    });
+    nc = await connectServiceNats(config, logger);
     await provisionJetStream(nc, config, logger);
     const bus = createEventBus({ nc, config, logger, tracer: tracing.tracer, registry });
     const [appsKv, statusKv, artifacts] = await Promise.all([

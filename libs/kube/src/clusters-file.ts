@@ -110,3 +110,47 @@ export function clusterOptionsOf(clusters: readonly NamedCluster[]): Record<stri
     clusters.map((c) => [c.name, { kubeconfigPath: c.kubeconfigPath, ...(c.context === undefined ? {} : { context: c.context }) }]),
   );
 }
+
+/** The environment a cluster registry reads (KUBECONFIG, in-cluster service host and port, HOME). */
+const KUBE_ENV = ['KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT', 'HOME'] as const;
+
+/** Where a service's clusters come from: FERRY_KUBECONFIG, FERRY_CLUSTERS_FILE and the kube environment. */
+export interface ClusterSettings {
+  /** FERRY_KUBECONFIG: the default cluster's kubeconfig; unset = KUBECONFIG, in-cluster, `~/.kube/config`. */
+  readonly kubeconfigPath?: string;
+  /** FERRY_CLUSTERS_FILE: the YAML file naming other clusters. */
+  readonly clustersFile?: string;
+  /** The clusters the file names (empty without a file). */
+  readonly clusters: readonly NamedCluster[];
+  /** The environment the cluster registry reads (non-empty KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT, HOME). */
+  readonly kubeEnv: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Reads the cluster settings every cluster-facing service shares, recording problems (an unreadable
+ * or invalid clusters file) into the service's config reader so they come in its one error.
+ */
+export function readClusterSettings(
+  reader: { string(name: string): string | undefined; problem(name: string, text: string): void },
+  env: Record<string, string | undefined>,
+): ClusterSettings {
+  const kubeconfigPath = reader.string('FERRY_KUBECONFIG');
+  const clustersFile = reader.string('FERRY_CLUSTERS_FILE');
+  let clusters: NamedCluster[] = [];
+  if (clustersFile !== undefined) {
+    const loaded = loadClustersFile(clustersFile);
+    for (const p of loaded.problems) reader.problem('FERRY_CLUSTERS_FILE', p);
+    clusters = loaded.clusters;
+  }
+  const kubeEnv: Record<string, string | undefined> = {};
+  for (const name of KUBE_ENV) {
+    const value = env[name];
+    if (value !== undefined && value !== '') kubeEnv[name] = value;
+  }
+  return {
+    ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }),
+    ...(clustersFile === undefined ? {} : { clustersFile }),
+    clusters: Object.freeze(clusters),
+    kubeEnv: Object.freeze(kubeEnv),
+  };
+}

@@ -81,4 +81,11 @@ export {
   type ManagedFieldsEntry,
   type OwnedField,
 } from './domain/ignore-differences.js';
-export { clusterOptionsOf, loadClustersFile, parseClustersFile, type NamedCluster } from './clusters-file.js';
+export {
+  clusterOptionsOf,
+  loadClustersFile,
+  parseClustersFile,
+  readClusterSettings,
+  type ClusterSettings,
+  type NamedCluster,
+} from './clusters-file.js';

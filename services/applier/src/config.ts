@@ -1,20 +1,9 @@
-import { DEFAULT_FIELD_MANAGER, loadClustersFile, type NamedCluster } from '@ferry/kube';
+import { DEFAULT_FIELD_MANAGER, readClusterSettings, type ClusterSettings } from '@ferry/kube';
 import { createEnvReader, loadCommonConfig } from '@ferry/runtime';
 import type { CommonConfig } from '@ferry/runtime';
 
 /** The applier's resolved configuration (frozen). docs/configuration.md lists every variable. */
-export interface ApplierConfig extends CommonConfig {
-  /**
-   * FERRY_KUBECONFIG: kubeconfig of the default cluster (`in-cluster`). Unset: KUBECONFIG (a list,
-   * merged as kubectl does), else in-cluster credentials inside a pod, else `~/.kube/config`.
-   */
-  readonly kubeconfigPath?: string;
-  /** FERRY_CLUSTERS_FILE: YAML `clusters: [{ name, kubeconfig, context?, server? }]` naming other clusters. */
-  readonly clustersFile?: string;
-  /** The clusters the file names (empty without a file). */
-  readonly clusters: readonly NamedCluster[];
-  /** The environment the cluster registry reads (KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT, HOME). */
-  readonly kubeEnv: Readonly<Record<string, string | undefined>>;
+export interface ApplierConfig extends CommonConfig, ClusterSettings {
   /** FERRY_SELF_HEAL_INTERVAL_MS: least time between the end of a sync and a self-heal sync of the same app. Default 5000. */
   readonly selfHealIntervalMs: number;
   /** FERRY_SYNC_LEASE_TTL_MS: per-app sync lease lifetime (renewed every third of it while a sync runs). Default 30000. */
@@ -31,7 +20,6 @@ export interface ApplierConfig extends CommonConfig {
   readonly syncWaveTimeoutMs: number;
 }
 
-const KUBE_ENV = ['KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT', 'HOME'] as const;
 /**
  * Reads the applier's configuration from `env` (and the clusters file it names). Throws ConfigError
  * (FERRY_ERR_CONFIG_INVALID) listing every problem (common, applier, clusters file) at once.
@@ -39,8 +27,6 @@ const KUBE_ENV = ['KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_P
 export function loadConfig(env: Record<string, string | undefined>): ApplierConfig {
   const reader = createEnvReader(env);
   const common = loadCommonConfig(env, 'applier', { reader });
-  const kubeconfigPath = reader.string('FERRY_KUBECONFIG');
-  const clustersFile = reader.string('FERRY_CLUSTERS_FILE');
   const selfHealIntervalMs = reader.int('FERRY_SELF_HEAL_INTERVAL_MS', 5_000, { min: 0, max: 86_400_000 });
   const syncLeaseTtlMs = reader.int('FERRY_SYNC_LEASE_TTL_MS', 30_000, { min: 300, max: 600_000 });
   const fieldManager = reader.string('FERRY_FIELD_MANAGER', DEFAULT_FIELD_MANAGER);
@@ -51,24 +37,11 @@ export function loadConfig(env: Record<string, string | undefined>): ApplierConf
   if (!/^[A-Za-z0-9][-A-Za-z0-9_.:]{0,127}$/.test(fieldManager)) {
     reader.problem('FERRY_FIELD_MANAGER', 'must be 1-128 characters: letters, digits, -, _, ., :');
   }
-  let clusters: NamedCluster[] = [];
-  if (clustersFile !== undefined) {
-    const loaded = loadClustersFile(clustersFile);
-    for (const p of loaded.problems) reader.problem('FERRY_CLUSTERS_FILE', p);
-    clusters = loaded.clusters;
-  }
+  const clusterSettings = readClusterSettings(reader, env);
   reader.finish();
-  const kubeEnv: Record<string, string | undefined> = {};
-  for (const name of KUBE_ENV) {
-    const value = env[name];
-    if (value !== undefined && value !== '') kubeEnv[name] = value;
-  }
   return Object.freeze({
     ...common,
-    ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }),
-    ...(clustersFile === undefined ? {} : { clustersFile }),
-    clusters: Object.freeze(clusters),
-    kubeEnv: Object.freeze(kubeEnv),
+    ...clusterSettings,
     selfHealIntervalMs,
     syncLeaseTtlMs,
     fieldManager,

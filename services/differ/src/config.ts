@@ -1,20 +1,9 @@
 import { createEnvReader, loadCommonConfig } from '@ferry/runtime';
 import type { CommonConfig } from '@ferry/runtime';
-import { loadClustersFile, type NamedCluster } from '@ferry/kube';
+import { readClusterSettings, type ClusterSettings } from '@ferry/kube';
 
 /** The differ's resolved configuration (frozen). docs/configuration.md lists every variable. */
-export interface DifferConfig extends CommonConfig {
-  /**
-   * FERRY_KUBECONFIG: kubeconfig of the default cluster (`in-cluster`). Unset: KUBECONFIG (a list,
-   * merged as kubectl does), else in-cluster credentials inside a pod, else `~/.kube/config`.
-   */
-  readonly kubeconfigPath?: string;
-  /** FERRY_CLUSTERS_FILE: the YAML file naming other clusters (domain/clusters-file.ts). */
-  readonly clustersFile?: string;
-  /** The clusters the file names (empty without a file). */
-  readonly clusters: readonly NamedCluster[];
-  /** The environment the cluster registry reads (KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT, HOME). */
-  readonly kubeEnv: Readonly<Record<string, string | undefined>>;
+export interface DifferConfig extends CommonConfig, ClusterSettings {
   /** FERRY_DIFF_DEBOUNCE_MS: watch events of one app within this window cause one re-comparison. Default 100. */
   readonly debounceMs: number;
   /** FERRY_DIFF_CONCURRENCY: revision.detected events handled at once (one app is never compared twice at once). Default 4. */
@@ -25,7 +14,6 @@ export interface DifferConfig extends CommonConfig {
   readonly resyncMs: number;
 }
 
-const KUBE_ENV = ['KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT', 'HOME'] as const;
 
 /**
  * Reads the differ's configuration from `env` (and the clusters file it names). Throws ConfigError
@@ -34,30 +22,15 @@ const KUBE_ENV = ['KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_P
 export function loadConfig(env: Record<string, string | undefined>): DifferConfig {
   const reader = createEnvReader(env);
   const common = loadCommonConfig(env, 'differ', { reader });
-  const kubeconfigPath = reader.string('FERRY_KUBECONFIG');
-  const clustersFile = reader.string('FERRY_CLUSTERS_FILE');
   const debounceMs = reader.int('FERRY_DIFF_DEBOUNCE_MS', 100, { min: 0, max: 60_000 });
   const concurrency = reader.int('FERRY_DIFF_CONCURRENCY', 4, { min: 1, max: 64 });
   const retryMs = reader.int('FERRY_DIFF_RETRY_MS', 5_000, { min: 10, max: 600_000 });
   const resyncMs = reader.int('FERRY_DIFF_RESYNC_MS', 60_000, { min: 100, max: 86_400_000 });
-  let clusters: NamedCluster[] = [];
-  if (clustersFile !== undefined) {
-    const loaded = loadClustersFile(clustersFile);
-    for (const p of loaded.problems) reader.problem('FERRY_CLUSTERS_FILE', p);
-    clusters = loaded.clusters;
-  }
+  const clusterSettings = readClusterSettings(reader, env);
   reader.finish();
-  const kubeEnv: Record<string, string | undefined> = {};
-  for (const name of KUBE_ENV) {
-    const value = env[name];
-    if (value !== undefined && value !== '') kubeEnv[name] = value;
-  }
   return Object.freeze({
     ...common,
-    ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }),
-    ...(clustersFile === undefined ? {} : { clustersFile }),
-    clusters: Object.freeze(clusters),
-    kubeEnv: Object.freeze(kubeEnv),
+    ...clusterSettings,
     debounceMs,
     concurrency,
     retryMs,

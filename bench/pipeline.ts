@@ -20,7 +20,6 @@
  *        BENCH_ROLLOUT_MS=50 BENCH_SETTLE_MS=1000 BENCH_LOG_LEVEL=info BENCH_PUT_CONCURRENCY=16;
  *        BENCH_NODE_ARGS_<SERVICE>="--cpu-prof --cpu-prof-dir=/tmp/prof" adds node arguments to one service)
  */
-import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { EventType, type CloudEvent, type EventPayloads } from '@ferry/contracts';
 import {
@@ -35,6 +34,7 @@ import {
   type ServiceProcess,
   type TempDir,
 } from '@ferry/testing';
+import { createCleanups, machine, progressLogger, sleep } from './lib/run.js';
 import { startEventLog, type EventLog, type SeenEvent } from './lib/event-log.js';
 import { scrapeHistograms, summariseHistograms, type HistogramTotals } from './lib/metrics-scrape.js';
 import { childProcesses, startProcSampler, type ProcessFigures } from './lib/proc-sampler.js';
@@ -64,11 +64,8 @@ const root = new URL('../', import.meta.url).pathname;
 const token = 'bench-token-0123456789abcdef';
 const benchStart = performance.now();
 
-function progress(message: string): void {
-  process.stderr.write(`[bench ${((performance.now() - benchStart) / 1000).toFixed(1)}s] ${message}\n`);
-}
+const progress = progressLogger('bench', benchStart);
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ---- manifests -----------------------------------------------------------------------------------
 
@@ -153,32 +150,9 @@ interface ApiApp {
 }
 
 const result: Record<string, unknown> = {};
-const cleanups: Array<{ name: string; run: () => Promise<unknown> }> = [];
-let cleaning: Promise<void> | undefined;
+const cleanups = createCleanups(progress);
+const cleanup = (): Promise<void> => cleanups.run();
 
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const part of cleanups.reverse()) {
-      try {
-        await part.run();
-      } catch (error) {
-        progress(`cleanup of ${part.name} failed: ${(error as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-
-function machine(): Record<string, unknown> {
-  return {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memoryMiB: Math.round(totalmem() / 1024 / 1024),
-    node: process.version,
-    loadavg1m: round(loadavg()[0] ?? 0, 2),
-    date: new Date().toISOString(),
-  };
-}
 
 async function run(): Promise<void> {
   const work: TempDir = await tempDir('ferry-bench-');

@@ -30,7 +30,6 @@
  */
 import http from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { EventType, type CloudEvent, type EventPayloads } from '@ferry/contracts';
@@ -45,6 +44,7 @@ import {
   type ServiceProcess,
   type TempDir,
 } from '@ferry/testing';
+import { createCleanups, machine, progressLogger, sleep } from './lib/run.js';
 import { startEventLog, type EventLog, type SeenEvent } from './lib/event-log.js';
 import type { SandboxProcessReady } from './lib/sandbox-process.js';
 import { percentile, round } from './lib/stats.js';
@@ -71,11 +71,8 @@ type ServiceName = (typeof SERVICES)[number];
 const root = new URL('../', import.meta.url).pathname;
 const token = 'bench-token-0123456789abcdef';
 const benchStart = performance.now();
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function progress(message: string): void {
-  process.stderr.write(`[bench:sync ${((performance.now() - benchStart) / 1000).toFixed(1)}s] ${message}\n`);
-}
+const progress = progressLogger('bench:sync', benchStart);
 
 // ---- manifests -----------------------------------------------------------------------------------
 
@@ -217,32 +214,9 @@ current-context: sandbox
 // ---- the run -------------------------------------------------------------------------------------
 
 const result: Record<string, unknown> = {};
-const cleanups: Array<{ name: string; run: () => Promise<unknown> }> = [];
-let cleaning: Promise<void> | undefined;
+const cleanups = createCleanups(progress);
+const cleanup = (): Promise<void> => cleanups.run();
 
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const part of cleanups.reverse()) {
-      try {
-        await part.run();
-      } catch (error) {
-        progress(`cleanup of ${part.name} failed: ${(error as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-
-function machine(): Record<string, unknown> {
-  return {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memoryMiB: Math.round(totalmem() / 1024 / 1024),
-    node: process.version,
-    loadavg1m: round(loadavg()[0] ?? 0, 2),
-    date: new Date().toISOString(),
-  };
-}
 
 interface LiveObject {
   metadata: { name: string; resourceVersion: string; generation?: number };

@@ -8,8 +8,16 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import type { ApplicationStatus } from '@ferry/contracts';
+import {
+  application as scenarioApplication,
+  configMapYaml,
+  createFerryApi,
+  createKubectl,
+  deploymentYaml,
+  serviceYaml,
+  type AppView,
+  type LiveDeployment,
+} from '../lib/scenario.js';
 import {
   freePort,
   kubectlPath,
@@ -30,52 +38,11 @@ import {
   type WebhookReceiver,
 } from '@ferry/testing';
 
-const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
 const token = 'e2e-token-0123456789abcdef';
 const kubectl = kubectlPath();
 
-const deployment = (replicas: number, image = 'nginx:1.27'): string => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels: { app: web }
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: { app: web }
-  template:
-    metadata:
-      labels: { app: web }
-    spec:
-      containers:
-        - name: web
-          image: ${image}
-          ports:
-            - containerPort: 80
-`;
-const service = `apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector: { app: web }
-  ports:
-    - port: 80
-      targetPort: 80
-`;
-const configMap = `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-data:
-  GREETING: hello
-`;
-
-interface AppView {
-  metadata: { name: string };
-  status: ApplicationStatus;
-}
+const deployment = (replicas: number): string => deploymentYaml(replicas, 'nginx:1.27');
 
 describe('Ferry end to end, each service its own process', { skip: kubectl ? false : 'kubectl not found at /usr/bin/kubectl or on PATH' }, () => {
   let nats: NatsServerHandle;
@@ -89,67 +56,14 @@ describe('Ferry end to end, each service its own process', { skip: kubectl ? fal
   const services: ServiceProcess[] = [];
   const httpPorts: Record<string, number> = {};
 
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${apiUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    assert.ok(response.ok, `${method} ${path} -> ${response.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
-
-  async function kube(...args: string[]): Promise<{ stdout: string; code: number; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(kubectl as string, args, { env: { ...process.env, KUBECONFIG: sandbox.kubeconfigPath } });
-      return { stdout, stderr, code: 0 };
-    } catch (error) {
-      const e = error as { stdout?: string; stderr?: string; code?: number };
-      return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? 1 };
-    }
-  }
-
-  async function liveDeployment(namespace: string): Promise<{ metadata: { generation: number; annotations?: Record<string, string> }; spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } } }> {
-    const { stdout, code, stderr } = await kube('get', 'deployment', 'web', '-n', namespace, '-o', 'json');
-    assert.equal(code, 0, stderr);
-    return JSON.parse(stdout);
-  }
-
-  const application = (name: string, namespace: string, selfHeal: boolean): unknown => ({
-    apiVersion: 'argoproj.io/v1alpha1',
-    kind: 'Application',
-    metadata: { name, namespace: 'argocd' },
-    spec: {
-      project: 'default',
-      source: { repoURL: repo.url, targetRevision: 'main', path: 'k8s' },
-      destination: { server: 'https://kubernetes.default.svc', namespace },
-      syncPolicy: { automated: { prune: true, selfHeal }, syncOptions: ['CreateNamespace=true'] },
-    },
-  });
-
-  async function waitForApp(name: string, predicate: (app: AppView) => boolean, message: string, timeoutMs = 30_000): Promise<AppView> {
-    let last: AppView | undefined;
-    try {
-      return await waitUntil(
-        async () => {
-          last = await api<AppView>('GET', `/api/v1/applications/${name}`);
-          return predicate(last) ? last : undefined;
-        },
-        { timeoutMs, intervalMs: 200, message },
-      );
-    } catch (error) {
-      const s = last?.status;
-      const seen = s && {
-        sync: s.sync,
-        health: s.health,
-        conditions: s.conditions,
-        operation: s.operationState && { phase: s.operationState.phase, message: s.operationState.message, revision: s.operationState.operation.sync.revision },
-        resources: s.resources.map((r) => `${r.kind}/${r.name} ${r.status} ${r.health?.status ?? ''}`),
-      };
-      throw new Error(`${(error as Error).message}; last status seen: ${JSON.stringify(seen)}`, { cause: error });
-    }
-  }
+  const ferry = createFerryApi(() => apiUrl, token);
+  const cluster = createKubectl(kubectl as string, () => sandbox.kubeconfigPath);
+  const api = <T,>(method: string, path: string, body?: unknown): Promise<T> => ferry.request<T>(method, path, body);
+  const kube = (...args: string[]): ReturnType<typeof cluster.run> => cluster.run(...args);
+  const liveDeployment = (namespace: string): Promise<LiveDeployment> => cluster.deployment(namespace);
+  const application = (name: string, namespace: string, selfHeal: boolean): unknown => scenarioApplication(name, namespace, repo.url, selfHeal);
+  const waitForApp = (name: string, predicate: (app: AppView) => boolean, message: string, timeoutMs = 30_000): Promise<AppView> =>
+    ferry.waitForApp(name, predicate, message, timeoutMs);
 
   before(async () => {
     work = await tempDir('ferry-e2e-');
@@ -162,8 +76,8 @@ describe('Ferry end to end, each service its own process', { skip: kubectl ? fal
     ]);
     repo = await git.createRepo('shop', {
       'k8s/deployment.yaml': deployment(2),
-      'k8s/service.yaml': service,
-      'k8s/configmap.yaml': configMap,
+      'k8s/service.yaml': serviceYaml,
+      'k8s/configmap.yaml': configMapYaml,
     });
     const notifierConfig = join(work.path, 'notifications.yaml');
     writeFileSync(

@@ -36,7 +36,7 @@ import {
   type K3sCluster,
   type NatsInContainer,
 } from './containers.js';
-import { application, configMapYaml, createFerryApi, createKubectl, deploymentYaml, serviceYaml } from './scenario.js';
+import { application, configMapYaml, createFerryApi, createKubectl, deploymentYaml, serviceYaml } from '../lib/scenario.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const token = 'k3s-e2e-token-0123456789abcdef';

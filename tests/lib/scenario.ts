@@ -1,6 +1,6 @@
 /**
- * The end-to-end scenario's pieces (manifests, the Application, an api client, kubectl), copied in
- * small from tests/e2e/pipeline.test.ts so the real-cluster suite does not reach into that file.
+ * The end-to-end scenario's pieces (manifests, the Application, an api client, kubectl), shared by
+ * the suite against the sandbox (tests/e2e) and the one against real k3s (tests/k3s).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
